@@ -1,0 +1,35 @@
+"""Fixtures for driving the TUI with Textual's pilot on a small, fixed demo store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tui_desk.core.policy import Policy
+from tui_desk.services import HelpDesk
+from tui_desk.store.engine import open_store
+
+DEMO_NOW = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def demo_desk(tmp_path: Path, default_policy: Policy) -> Iterator[HelpDesk]:
+    from tui_desk.demo import generate_demo
+
+    engine = open_store(str(tmp_path / "demo.sqlite3"))
+    generate_demo(engine, default_policy, tickets=80, seed=11, now=DEMO_NOW)
+    yield HelpDesk(engine, default_policy, now=lambda: DEMO_NOW, operator="ana")
+    engine.dispose()
+
+
+@pytest.fixture
+def make_app(demo_desk: HelpDesk):
+    from tui_desk.tui.app import DeskApp
+
+    def _make() -> DeskApp:
+        return DeskApp(demo_desk, operator="ana", clock=lambda: DEMO_NOW, live=False)
+
+    return _make

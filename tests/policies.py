@@ -1,0 +1,61 @@
+"""Small policy files for tests, written in the SPEC §2 schema."""
+
+SERVICE_POLICY = """
+[desk]
+name = "Test Desk"
+timezone = "Europe/Berlin"
+default_sla = "standard"
+
+[calendars.office]
+timezone = "Europe/Berlin"
+mon = ["09:00-18:00"]
+tue = ["09:00-18:00"]
+wed = ["09:00-18:00"]
+thu = ["09:00-18:00"]
+fri = ["09:00-18:00"]
+holidays = ["12-25"]
+
+[calendars.always]
+always = true
+
+[sla.standard]
+calendar = "office"
+[sla.standard.targets]
+urgent = { first_response = "30m", next_response = "1h", resolution = "4h" }
+high   = { first_response = "1h",  next_response = "2h", resolution = "6h" }
+normal = { first_response = "2h",  next_response = "4h", resolution = "2d" }
+low    = { first_response = "4h" }
+
+[sla.premium]
+calendar = "always"
+warn_at = "30m"
+[sla.premium.targets]
+urgent = { first_response = "15m", resolution = "2h" }
+high   = { first_response = "30m", resolution = "4h" }
+normal = { first_response = "1h",  resolution = "8h" }
+low    = { first_response = "2h" }
+
+[plans.premium]
+sla = "premium"
+quota = { tickets = 3, per = "week" }
+
+[plans.flex]
+sla = "premium"
+quota = { tickets = 3, per = "week" }
+overage = "billable"
+
+[plans.basic]
+sla = "standard"
+quota = "unlimited"
+
+[[rules]]
+name = "outage"
+when = { subject_contains = ["outage", "down", "障害"] }
+set = { priority = "urgent", tags = ["outage"] }
+
+[[rules]]
+name = "securevault"
+when = { subject_contains = ["SecureVault"] }
+set = { product = "securevault" }
+stop = true
+"""

@@ -1,0 +1,72 @@
+"""The store: file safety, pragmas, schema versioning."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from tui_desk.store.engine import SCHEMA_VERSION, StoreError, open_store
+
+
+def test_new_store_is_0600_in_a_0700_directory(db_path: Path) -> None:
+    engine = open_store(str(db_path))
+    engine.dispose()
+    assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(db_path.parent).st_mode) == 0o700
+
+
+def test_store_uses_wal_foreign_keys_and_a_busy_timeout(db_path: Path) -> None:
+    engine = open_store(str(db_path))
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+    engine.dispose()
+
+
+def test_new_store_is_stamped_with_the_current_schema_version(db_path: Path) -> None:
+    open_store(str(db_path)).dispose()
+    with sqlite3.connect(db_path) as conn:
+        (value,) = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    assert int(value) == SCHEMA_VERSION
+
+
+def test_fresh_schema_has_every_model_column(db_path: Path) -> None:
+    engine = open_store(str(db_path))
+    inspector = sa.inspect(engine)
+    for table in SQLModel.metadata.sorted_tables:
+        columns = {c["name"] for c in inspector.get_columns(table.name)}
+        assert columns == {c.name for c in table.columns}, table.name
+    engine.dispose()
+
+
+def test_a_store_from_a_newer_version_is_refused_clearly(db_path: Path) -> None:
+    open_store(str(db_path)).dispose()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),)
+        )
+    with pytest.raises(StoreError, match="newer than this tui-desk"):
+        open_store(str(db_path))
+
+
+def test_foreign_keys_are_enforced(db_path: Path) -> None:
+    engine = open_store(str(db_path))
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO ticket_tag (ticket_id, tag) VALUES (999, 'x')"),
+        )
+    engine.dispose()
+
+
+def test_not_a_database_gives_a_store_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("this is not sqlite\n" * 100)
+    with pytest.raises(StoreError, match="cannot open the store"):
+        open_store(str(bogus))

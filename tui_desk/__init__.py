@@ -1,0 +1,3 @@
+"""tui-desk: a keyboard-driven helpdesk in the terminal."""
+
+__version__ = "0.1.0"

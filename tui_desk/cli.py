@@ -1,0 +1,620 @@
+"""The command line (SPEC §7): argument parsing and output only; the work is in services.
+
+Heavy imports (the store, Textual) happen inside the commands that need them so that
+`tui-desk --help` and the TUI's first paint stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from tui_desk import __version__
+from tui_desk.paths import Locations, locate
+
+if TYPE_CHECKING:
+    from tui_desk.core.policy import Policy
+    from tui_desk.services import HelpDesk, TicketDetail, TicketSummary
+
+log = logging.getLogger("tui_desk")
+
+
+class UsageError(Exception):
+    """Bad input caught by the CLI itself: exit 2."""
+
+    exit_code = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one readable line and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
+
+
+# ----------------------------------------------------------------------------------------
+# JSON shapes (SPEC §7)
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def summary_json(ticket: TicketSummary) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "channel": ticket.channel,
+        "customer": ticket.customer,
+        "contact": ticket.contact,
+        "assignee": ticket.assignee,
+        "tags": list(ticket.tags),
+        "product": ticket.product,
+        "contract_id": ticket.contract_id,
+        "plan": ticket.plan,
+        "sla_policy": ticket.sla_policy,
+        "over_quota": ticket.over_quota,
+        "billable": ticket.billable,
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
+        "version": ticket.version,
+    }
+
+
+def detail_json(detail: TicketDetail, *, with_events: bool = True) -> dict[str, Any]:
+    out = summary_json(detail.ticket)
+    out["sla"] = {name: clock.to_json() for name, clock in detail.sla.clocks.items()}
+    out["next_deadline"] = iso(detail.sla.next_deadline)
+    out["escalation"] = {
+        "level": detail.ticket.escalation_level,
+        "name": detail.ticket.escalation_name,
+        "since": None,
+        "acknowledged": False,
+    }
+    if with_events:
+        out["events"] = [
+            {"at": iso(e.at), "kind": e.kind, "author": e.author, "body": e.body, "data": e.data}
+            for e in detail.events
+        ]
+    return out
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+# ----------------------------------------------------------------------------------------
+# Context shared by the commands
+
+
+class Context:
+    """Global options resolved lazily: the policy and the store open only when needed."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.json: bool = args.json
+        self.locations: Locations = locate(args.policy, args.db)
+        self._policy: Policy | None = None
+        self._desk: HelpDesk | None = None
+
+    @property
+    def policy(self) -> Policy:
+        if self._policy is None:
+            from tui_desk.core.policy_load import (
+                default_policy_text,
+                load_policy,
+                parse_policy_text,
+            )
+
+            if self.locations.policy_exists:
+                self._policy = load_policy(self.locations.policy)
+            elif self.locations.policy_source != "default":
+                raise UsageError(
+                    f"no policy file at {self.locations.policy} ({self.locations.policy_source}); "
+                    "create one with: tui-desk policy init PATH"
+                )
+            else:
+                self._policy = parse_policy_text(default_policy_text(), "<embedded default policy>")
+        return self._policy
+
+    def now(self) -> datetime | None:
+        text = self.args.now or os.environ.get("TUI_DESK_NOW")
+        if not text:
+            return None
+        from tui_desk.services import parse_instant
+
+        return parse_instant(text, self.policy.desk.timezone)
+
+    @property
+    def desk(self) -> HelpDesk:
+        if self._desk is None:
+            from tui_desk.services import HelpDesk
+            from tui_desk.store.engine import open_store
+
+            fixed = self.now()
+            engine = open_store(self.locations.db)
+            self._desk = HelpDesk(
+                engine,
+                self.policy,
+                now=(lambda: fixed) if fixed else None,
+                operator=self.args.global_as,
+            )
+        return self._desk
+
+
+def read_body(text: str | None) -> str | None:
+    """`--body -` reads standard input."""
+    if text == "-":
+        return sys.stdin.read()
+    return text
+
+
+# ----------------------------------------------------------------------------------------
+# Commands
+
+
+def cmd_tui(ctx: Context) -> int:
+    from tui_desk.tui.app import run_app
+
+    return run_app(
+        ctx.locations,
+        policy=ctx.policy,
+        db=ctx.locations.db,
+        now=ctx.now(),
+        operator=ctx.args.global_as,
+    )
+
+
+def cmd_demo(ctx: Context) -> int:
+    import tempfile
+
+    from tui_desk.demo import generate_demo
+
+    args = ctx.args
+    if args.tickets < 0:
+        raise UsageError("--tickets must be 0 or more")
+    db = ctx.args.db or os.environ.get("TUI_DESK_DB")
+    if not db:
+        folder = tempfile.mkdtemp(prefix="tui-desk-demo-")
+        db = str(Path(folder) / "demo.sqlite3")
+    from tui_desk.store.engine import open_store
+
+    engine = open_store(db)
+    stats = generate_demo(engine, ctx.policy, tickets=args.tickets, seed=args.seed, now=ctx.now())
+    engine.dispose()
+    if ctx.json:
+        emit_json({"db": db, **stats})
+    else:
+        print(
+            f"demo store: {db} ({stats['tickets']} tickets, {stats['events']} events)",
+            file=sys.stderr,
+        )
+    if args.no_open:
+        return 0
+    from tui_desk.tui.app import run_app
+
+    return run_app(
+        ctx.locations, policy=ctx.policy, db=db, now=ctx.now(), operator=ctx.args.global_as
+    )
+
+
+def cmd_init(ctx: Context) -> int:
+    created_policy = _write_default_policy(ctx.locations.policy)
+    _ = ctx.desk  # opening creates and migrates the store
+    out = {
+        "policy": str(ctx.locations.policy),
+        "policy_created": created_policy,
+        "db": ctx.locations.db,
+    }
+    if ctx.json:
+        emit_json(out)
+    else:
+        verb = "wrote" if created_policy else "kept existing"
+        print(f"{verb} policy {ctx.locations.policy}")
+        print(f"store ready at {ctx.locations.db}")
+    return 0
+
+
+def _write_default_policy(path: Path) -> bool:
+    from tui_desk.core.policy_load import default_policy_text
+
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "x", encoding="utf-8") as handle:
+        handle.write(default_policy_text())
+    return True
+
+
+def cmd_locate(ctx: Context) -> int:
+    loc = ctx.locations
+    out = {
+        "policy": str(loc.policy),
+        "policy_source": loc.policy_source
+        if loc.policy_exists
+        else f"{loc.policy_source} (missing: the embedded default is used)",
+        "db": loc.db,
+        "db_source": loc.db_source,
+        "log": str(loc.log_dir / "tui-desk.log"),
+    }
+    if ctx.json:
+        emit_json(out)
+    else:
+        for key in ("policy", "db", "log"):
+            source = out.get(f"{key}_source")
+            print(f"{key:7} {out[key]}" + (f"  ({source})" if source else ""))
+    return 0
+
+
+def cmd_policy(ctx: Context) -> int:
+    from tui_desk.core.policy_load import effective_policy_toml, load_policy
+
+    action = ctx.args.action
+    path = Path(ctx.args.path) if ctx.args.path else None
+    if action == "init":
+        target = path or ctx.locations.policy
+        if not _write_default_policy(target):
+            raise UsageError(f"{target} already exists; tui-desk never overwrites a policy file")
+        print(f"wrote {target}")
+        return 0
+    policy = load_policy(path) if path else ctx.policy
+    if action == "check":
+        where = path or (
+            ctx.locations.policy if ctx.locations.policy_exists else "embedded default"
+        )
+        if ctx.json:
+            emit_json({"valid": True, "path": str(where)})
+        else:
+            print(f"{where}: valid")
+        return 0
+    sys.stdout.write(effective_policy_toml(policy))
+    return 0
+
+
+def cmd_operator(ctx: Context) -> int:
+    operator = ctx.desk.add_operator(ctx.args.name, ctx.args.role)
+    if ctx.json:
+        emit_json({"id": operator.id, "name": operator.name, "role": operator.role})
+    else:
+        print(operator.id)
+    return 0
+
+
+def cmd_customer(ctx: Context) -> int:
+    customer = ctx.desk.add_customer(ctx.args.name, ctx.args.domain, ctx.args.email)
+    if ctx.json:
+        emit_json(
+            {
+                "id": customer.id,
+                "name": customer.name,
+                "domains": [d.lower() for d in ctx.args.domain],
+            }
+        )
+    else:
+        print(customer.id)
+    return 0
+
+
+def cmd_contract(ctx: Context) -> int:
+    a = ctx.args
+    contract = ctx.desk.add_contract(a.customer, a.plan, a.start, a.end, a.product)
+    if ctx.json:
+        emit_json(
+            {
+                "id": contract.id,
+                "customer_id": contract.customer_id,
+                "plan": contract.plan,
+                "product": contract.product,
+                "start": contract.start.isoformat(),
+                "end": contract.end.isoformat() if contract.end else None,
+            }
+        )
+    else:
+        print(contract.id)
+    return 0
+
+
+def _print_ticket(ctx: Context, detail: TicketDetail) -> None:
+    if ctx.json:
+        emit_json(detail_json(detail))
+        return
+    from tui_desk.core.durations import humanize_seconds
+
+    t = detail.ticket
+    print(f"#{t.id} {t.subject}")
+    print(
+        f"  {t.status} · {t.priority} · {t.channel} · {t.contact}"
+        + (f" ({t.customer})" if t.customer else "")
+    )
+    print(
+        f"  assignee {t.assignee or '—'} · tags {', '.join(t.tags) or '—'} · plan {t.plan or '—'} · SLA {t.sla_policy or 'none'}"
+        + (" · over quota" if t.over_quota else "")
+        + (" · billable" if t.billable else "")
+    )
+    for name, clock in detail.sla.clocks.items():
+        if clock.state == "none":
+            continue
+        due = iso(clock.due) if clock.due else "—"
+        left = (
+            humanize_seconds(clock.remaining_seconds, signed=True)
+            if clock.remaining_seconds is not None
+            else ""
+        )
+        print(f"  {name:15} {clock.state:9} due {due} {left}")
+    for event in detail.events:
+        body = f": {event.body.strip()}" if event.body and event.body.strip() else ""
+        extra = (
+            "" if body else (f" {json.dumps(event.data, ensure_ascii=False)}" if event.data else "")
+        )
+        print(f"  {iso(event.at)} {event.kind} {event.author or ''}{body}{extra}")
+
+
+def cmd_ticket(ctx: Context) -> int:
+    a = ctx.args
+    desk = ctx.desk
+    action = a.action
+    if action == "new":
+        detail = desk.create_ticket(
+            a.from_, a.subject, read_body(a.body), a.priority, a.product, a.channel or "email", a.at
+        )
+        if ctx.json:
+            emit_json(detail_json(detail))
+        else:
+            print(detail.ticket.id)
+        return 0
+    if action == "show":
+        _print_ticket(ctx, desk.ticket(a.id))
+        return 0
+    handlers: dict[str, Callable[[], TicketDetail]] = {
+        "reply": lambda: desk.reply(a.id, read_body(a.body) or "", a.status, a.as_, a.at),
+        "note": lambda: desk.note(a.id, read_body(a.body) or "", a.as_, a.at),
+        "message": lambda: desk.customer_message(a.id, read_body(a.body) or "", a.at),
+        "set": lambda: desk.set_fields(
+            a.id, a.status, a.priority, a.assignee, a.tag, a.untag, a.due_resolution, a.as_, a.at
+        ),
+        "csat": lambda: desk.csat(a.id, a.score, a.comment, a.at),
+    }
+    detail = handlers[action]()
+    if ctx.json:
+        emit_json(detail_json(detail))
+    else:
+        print(f"#{detail.ticket.id} {detail.ticket.status}")
+    return 0
+
+
+def cmd_queue(ctx: Context) -> int:
+    from tui_desk.services import QueueFilter
+
+    a = ctx.args
+    desk = ctx.desk
+    for status in a.status:
+        desk._check_status(status)
+    flt = QueueFilter(statuses=tuple(a.status))
+    tickets = desk.queue(flt, limit=a.limit)
+    histories = desk.histories([t.id for t in tickets])
+    from tui_desk.core.sla import compute_sla
+
+    now = desk.now()
+    rows = []
+    for t in tickets:
+        sla = compute_sla(ctx.policy, histories[t.id], now)
+        rows.append((t, sla))
+    if ctx.json:
+        out = []
+        for t, sla in rows:
+            item = summary_json(t)
+            item["sla"] = {name: clock.to_json() for name, clock in sla.clocks.items()}
+            item["next_deadline"] = iso(sla.next_deadline)
+            item["escalation"] = {"level": t.escalation_level, "name": t.escalation_name}
+            out.append(item)
+        emit_json(out)
+        return 0
+    from tui_desk.core.durations import humanize_seconds
+
+    for t, sla in rows:
+        nd = sla.next_deadline
+        left = humanize_seconds((nd - now).total_seconds(), signed=True) if nd else "—"
+        print(f"#{t.id:<6} {t.status:8} {t.priority:7} {left:>8}  {t.subject[:60]}")
+    return 0
+
+
+def cmd_backup(ctx: Context) -> int:
+    from tui_desk.store.engine import copy_store
+
+    dest = Path(ctx.args.dest).expanduser()
+    if dest.is_dir():
+        dest = dest / f"desk-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.sqlite3"
+    if dest.exists():
+        raise UsageError(f"{dest} exists; choose a new file name")
+    copy_store(ctx.desk.engine, dest)
+    print(dest)
+    return 0
+
+
+# ----------------------------------------------------------------------------------------
+# Parser
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(
+        prog="tui-desk",
+        description="A keyboard-driven helpdesk in the terminal. With no command, opens the TUI.",
+    )
+    parser.add_argument(
+        "--db", help="store path or URL (default: $TUI_DESK_DB or the user data dir)"
+    )
+    parser.add_argument(
+        "--policy", help="policy file (default: $TUI_DESK_POLICY or the user config dir)"
+    )
+    parser.add_argument(
+        "--now", help="evaluate 'now' as this ISO instant (default: $TUI_DESK_NOW or the clock)"
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument(
+        "--as",
+        dest="global_as",
+        metavar="OPERATOR",
+        help="who you are (default: $TUI_DESK_OPERATOR)",
+    )
+    parser.add_argument("--version", action="version", version=f"tui-desk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+
+    demo = sub.add_parser("demo", help="fill a store with generated data and open the TUI on it")
+    demo.add_argument("--tickets", type=int, default=400, help="how many tickets (default 400)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument("--no-open", action="store_true", help="only fill the store")
+    demo.set_defaults(func=cmd_demo)
+
+    sub.add_parser("init", help="create the store and the default policy file").set_defaults(
+        func=cmd_init
+    )
+    sub.add_parser("locate", help="print the policy, store and log paths").set_defaults(
+        func=cmd_locate
+    )
+
+    policy = sub.add_parser("policy", help="check, show or write the policy file")
+    policy.add_argument("action", choices=["check", "show", "init"])
+    policy.add_argument("path", nargs="?")
+    policy.set_defaults(func=cmd_policy)
+
+    operator = sub.add_parser("operator", help="manage operators")
+    op_sub = operator.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
+    op_add = op_sub.add_parser("add", help="add an operator")
+    op_add.add_argument("name")
+    op_add.add_argument("--role", default="agent")
+    operator.set_defaults(func=cmd_operator)
+
+    customer = sub.add_parser("customer", help="manage customers")
+    cu_sub = customer.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
+    cu_add = cu_sub.add_parser("add", help="add a customer")
+    cu_add.add_argument("name")
+    cu_add.add_argument("--domain", action="append", default=[])
+    cu_add.add_argument("--email", action="append", default=[])
+    customer.set_defaults(func=cmd_customer)
+
+    contract = sub.add_parser("contract", help="manage contracts")
+    co_sub = contract.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
+    co_add = co_sub.add_parser("add", help="bind a customer to a plan")
+    co_add.add_argument("customer")
+    co_add.add_argument("--plan", required=True)
+    co_add.add_argument("--start", required=True)
+    co_add.add_argument("--end")
+    co_add.add_argument("--product")
+    contract.set_defaults(func=cmd_contract)
+
+    ticket = sub.add_parser("ticket", help="create, change and show tickets")
+    t_sub = ticket.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
+    new = t_sub.add_parser("new", help="a new ticket from a customer; prints its id")
+    new.add_argument("--from", dest="from_", required=True, metavar="EMAIL")
+    new.add_argument("--subject", required=True)
+    new.add_argument("--body", help="text, or - for standard input")
+    new.add_argument("--priority")
+    new.add_argument("--product")
+    new.add_argument("--channel")
+    new.add_argument("--at")
+    for name, helptext in (
+        ("reply", "a public reply"),
+        ("note", "an internal note"),
+        ("message", "a customer message"),
+    ):
+        p = t_sub.add_parser(name, help=helptext)
+        p.add_argument("id", type=int)
+        p.add_argument("--body", required=True, help="text, or - for standard input")
+        if name == "reply":
+            p.add_argument("--status")
+        if name != "message":
+            p.add_argument("--as", dest="as_", metavar="OPERATOR")
+        p.add_argument("--at")
+    tset = t_sub.add_parser("set", help="change status, priority, assignee, tags or due date")
+    tset.add_argument("id", type=int)
+    tset.add_argument("--status")
+    tset.add_argument("--priority")
+    tset.add_argument("--assignee")
+    tset.add_argument("--tag", action="append", default=[])
+    tset.add_argument("--untag", action="append", default=[])
+    tset.add_argument("--due-resolution", dest="due_resolution")
+    tset.add_argument("--as", dest="as_", metavar="OPERATOR")
+    tset.add_argument("--at")
+    csat = t_sub.add_parser("csat", help="record a satisfaction score (1-5)")
+    csat.add_argument("id", type=int)
+    csat.add_argument("score", type=int)
+    csat.add_argument("--comment")
+    csat.add_argument("--at")
+    show = t_sub.add_parser("show", help="a ticket with its clocks and log")
+    show.add_argument("id", type=int)
+    ticket.set_defaults(func=cmd_ticket)
+
+    queue = sub.add_parser("queue", help="open tickets in the TUI's queue order")
+    queue.add_argument("--status", action="append", default=[])
+    queue.add_argument("--limit", type=int)
+    queue.set_defaults(func=cmd_queue)
+
+    backup = sub.add_parser("backup", help="a consistent copy of the store")
+    backup.add_argument("dest")
+    backup.set_defaults(func=cmd_backup)
+    return parser
+
+
+def _log_to_file(loc: Locations) -> Path | None:
+    try:
+        loc.log_dir.mkdir(parents=True, exist_ok=True)
+        path = loc.log_dir / "tui-desk.log"
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        return path
+    except OSError:
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[Context], int] = getattr(args, "func", cmd_tui)
+    try:
+        ctx = Context(args)
+        return func(ctx)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the one place where every failure becomes an exit code
+        return _report_failure(exc, args)
+
+
+def _report_failure(exc: Exception, args: argparse.Namespace) -> int:
+    from tui_desk.core.policy_load import PolicyError
+
+    code = getattr(exc, "exit_code", None)
+    if isinstance(exc, PolicyError):
+        sys.stderr.write(str(exc).rstrip("\n") + "\n")
+        return 2
+    if code is not None:
+        sys.stderr.write(f"tui-desk: {exc}\n")
+        return int(code)
+    from tui_desk.store.engine import StoreError
+
+    if isinstance(exc, StoreError):
+        sys.stderr.write(f"tui-desk: {exc}\n")
+        return 1
+    if args.debug:
+        raise exc
+    path = _log_to_file(locate(args.policy, args.db))
+    log.exception("unexpected failure")
+    where = f"; details in {path}" if path else ""
+    sys.stderr.write(f"tui-desk: unexpected error: {type(exc).__name__}: {exc}{where}\n")
+    return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,1018 @@
+"""Tickets, customers, contracts and operators: one short transaction per use case.
+
+Every change to a ticket appends events and bumps the ticket's `version`; a change based on
+an older version fails with `Conflict` (SPEC §9). SLA figures cached on the ticket row are
+recomputed from the event log after every change (SPEC §3.6).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from tui_desk.core.events import TicketEvent, TicketHistory
+from tui_desk.core.policy import Policy
+from tui_desk.core.quota import ContractTerms, decide_overage, quota_period, select_contract
+from tui_desk.core.rules import NewTicketFacts, apply_rules
+from tui_desk.core.sla import TicketSla, compute_sla
+from tui_desk.store.engine import read_session, write_session
+from tui_desk.store.models import (
+    Contact,
+    Contract,
+    Customer,
+    CustomerDomain,
+    Event,
+    Operator,
+    Ticket,
+    TicketTag,
+)
+
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+MAX_SUBJECT = 998  # RFC 5322 line limit: a generous, well-known bound
+
+
+class ServiceError(Exception):
+    """A use case refused; `exit_code` follows SPEC §7."""
+
+    exit_code = 1
+
+
+class BadInput(ServiceError):
+    exit_code = 2
+
+
+class NotFound(ServiceError):
+    exit_code = 3
+
+
+class Conflict(ServiceError):
+    exit_code = 4
+
+
+# ----------------------------------------------------------------------------------------
+# Plain data handed to the faces
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    id: int
+    at: datetime
+    kind: str
+    author: str | None
+    body: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSummary:
+    id: int
+    subject: str
+    status: str
+    status_category: str
+    priority: str
+    channel: str
+    customer: str | None
+    contact: str
+    assignee: str | None
+    tags: tuple[str, ...]
+    product: str | None
+    contract_id: int | None
+    plan: str | None
+    sla_policy: str | None
+    over_quota: bool
+    billable: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    next_deadline: datetime | None
+    escalation_level: int
+    escalation_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketDetail:
+    ticket: TicketSummary
+    sla: TicketSla
+    events: tuple[EventView, ...]
+    history: TicketHistory = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """Which tickets a queue shows. Empty tuples mean "any"."""
+
+    statuses: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ("active", "paused")
+    priorities: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    customers: tuple[str, ...] = ()
+    assignees: tuple[str | None, ...] = ()
+    exclude_assignees: tuple[str | None, ...] = ()
+    words: tuple[str, ...] = ()
+    deadline_before: datetime | None = None
+    deadline_after: datetime | None = None
+    warning_before: datetime | None = None
+    ticket_ids: tuple[int, ...] = ()
+
+
+# ----------------------------------------------------------------------------------------
+# Helpers
+
+
+def parse_instant(text: str, desk_tz: str) -> datetime:
+    """ISO 8601 with an offset or Z; a naive value means the desk's zone (SPEC §7)."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise BadInput(
+            f"{text!r} is not an ISO 8601 instant (e.g. 2026-11-20T09:30+01:00)"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(desk_tz))
+    return value.astimezone(UTC)
+
+
+def parse_day(text: str, what: str = "date") -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadInput(f"{what} {text!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def _require_text(value: str | None, what: str) -> str:
+    if value is None or not value.strip():
+        raise BadInput(f"{what} is empty; give some text")
+    return value
+
+
+def _normalise_email(address: str) -> str:
+    address = address.strip()
+    if not _EMAIL.match(address):
+        raise BadInput(f"{address!r} is not an email address (like ana@acme.io)")
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _event_view(row: Event) -> EventView:
+    assert row.id is not None
+    return EventView(row.id, row.at, row.kind, row.author, row.body, json.loads(row.data))
+
+
+def history_from_events(events: Sequence[EventView]) -> TicketHistory:
+    """The SLA input of a ticket, derived from its log alone (the opening event carries the
+    priority, SLA and status the ticket was created with)."""
+    opening = events[0]
+    return TicketHistory(
+        created_at=opening.at,
+        priority=opening.data["priority"],
+        sla=opening.data.get("sla"),
+        status=opening.data["status"],
+        events=tuple(
+            TicketEvent(at=e.at, kind=e.kind, author=e.author, body=e.body, data=e.data, seq=e.id)
+            for e in events
+        ),
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# The desk
+
+
+class HelpDesk:
+    """The use cases, bound to one store, one policy and a notion of "now"."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        policy: Policy,
+        now: Callable[[], datetime] | None = None,
+        operator: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.policy = policy
+        self._now = now or (lambda: datetime.now(UTC))
+        self.default_operator = operator
+
+    # -- time -----------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self._now().astimezone(UTC).replace(microsecond=0)
+
+    def instant(self, text: str | None) -> datetime:
+        """`--at` text or now."""
+        return self.now() if text is None else parse_instant(text, self.policy.desk.timezone)
+
+    # -- operators, customers, contracts ----------------------------------------------------
+
+    def add_operator(self, name: str, role: str = "agent") -> Operator:
+        name = _require_text(name, "the operator name").strip()
+        with write_session(self.engine) as session:
+            if session.exec(select(Operator).where(Operator.name == name)).first():
+                raise BadInput(f"an operator named {name!r} already exists")
+            operator = Operator(name=name, role=role.strip() or "agent", created_at=self.now())
+            session.add(operator)
+            session.flush()
+            return operator.model_copy()
+
+    def operators(self) -> list[Operator]:
+        with read_session(self.engine) as session:
+            return [o.model_copy() for o in session.exec(select(Operator).order_by(Operator.name))]
+
+    def resolve_operator(self, session: Session, name: str | None) -> str:
+        """Who acts: `--as`, else $TUI_DESK_OPERATOR, else the only operator, else the login."""
+        name = name or self.default_operator or os.environ.get("TUI_DESK_OPERATOR")
+        known = list(session.exec(select(Operator.name)))
+        if name:
+            if name not in known:
+                hint = f"; known: {', '.join(sorted(known))}" if known else ""
+                raise BadInput(
+                    f"no operator named {name!r} (add one with: tui-desk operator add {name}){hint}"
+                )
+            return name
+        if len(known) == 1:
+            return known[0]
+        return getpass.getuser()
+
+    def add_customer(
+        self, name: str, domains: Iterable[str] = (), emails: Iterable[str] = ()
+    ) -> Customer:
+        name = _require_text(name, "the customer name").strip()
+        domains = [d.strip().lower().lstrip("@") for d in domains]
+        for domain in domains:
+            if not domain or "." not in domain or "@" in domain or " " in domain:
+                raise BadInput(f"{domain!r} is not an email domain (like acme.io)")
+        emails = [_normalise_email(e) for e in emails]
+        now = self.now()
+        with write_session(self.engine) as session:
+            if session.exec(select(Customer).where(Customer.name == name)).first():
+                raise BadInput(f"a customer named {name!r} already exists")
+            for domain in domains:
+                owner = session.exec(
+                    select(Customer.name)
+                    .join(CustomerDomain)
+                    .where(CustomerDomain.domain == domain)
+                ).first()
+                if owner:
+                    raise BadInput(f"the domain {domain!r} already belongs to {owner!r}")
+            customer = Customer(name=name, created_at=now)
+            session.add(customer)
+            session.flush()
+            for domain in domains:
+                session.add(CustomerDomain(customer_id=customer.id, domain=domain))
+                # Known contacts at that domain now belong to the customer (SPEC §1).
+                session.execute(
+                    sa.update(Contact)
+                    .where(
+                        col(Contact.email).like(f"%@{domain}"), col(Contact.customer_id).is_(None)
+                    )
+                    .values(customer_id=customer.id)
+                )
+            for email in emails:
+                contact = session.exec(select(Contact).where(Contact.email == email)).first()
+                if contact is None:
+                    session.add(Contact(email=email, customer_id=customer.id, created_at=now))
+                elif contact.customer_id is None:
+                    contact.customer_id = customer.id
+                else:
+                    raise BadInput(f"{email!r} already belongs to another customer")
+            return customer.model_copy()
+
+    def _customer_by_ref(self, session: Session, ref: str) -> Customer:
+        customer = session.exec(select(Customer).where(Customer.name == ref)).first()
+        if customer is None and ref.isdigit():
+            customer = session.get(Customer, int(ref))
+        if customer is None:
+            names = list(session.exec(select(Customer.name)))
+            raise NotFound(f"no customer {ref!r}{_did_you_mean(ref, names)}")
+        return customer
+
+    def add_contract(
+        self,
+        customer: str,
+        plan: str,
+        start: str,
+        end: str | None = None,
+        product: str | None = None,
+    ) -> Contract:
+        if plan not in self.policy.plans:
+            known = ", ".join(sorted(self.policy.plans)) or "none defined"
+            raise BadInput(f"no plan {plan!r} in the policy (plans: {known})")
+        start_day = parse_day(start, "--start")
+        end_day = parse_day(end, "--end") if end else None
+        if end_day is not None and end_day < start_day:
+            raise BadInput(f"--end {end_day} is before --start {start_day}")
+        product = product.strip() if product else None
+        with write_session(self.engine) as session:
+            owner = self._customer_by_ref(session, customer)
+            assert owner.id is not None
+            terms = ContractTerms(0, owner.id, plan, product, start_day, end_day)
+            for existing in session.exec(select(Contract).where(Contract.customer_id == owner.id)):
+                if _terms(existing).overlaps(terms):
+                    until = existing.end or "open-ended"
+                    raise BadInput(
+                        f"{owner.name} already has contract #{existing.id} ({existing.plan}, "
+                        f"product {existing.product or 'any'}) from {existing.start} to {until}, "
+                        "which overlaps; end it first or choose other dates"
+                    )
+            contract = Contract(
+                customer_id=owner.id,
+                plan=plan,
+                product=product,
+                start=start_day,
+                end=end_day,
+                created_at=self.now(),
+            )
+            session.add(contract)
+            session.flush()
+            return contract.model_copy()
+
+    # -- tickets: creation --------------------------------------------------------------------
+
+    def _contact_for(self, session: Session, email: str, now: datetime) -> Contact:
+        contact = session.exec(select(Contact).where(Contact.email == email)).first()
+        if contact is not None:
+            return contact
+        domain = email.rpartition("@")[2]
+        owner = session.exec(
+            select(CustomerDomain.customer_id).where(CustomerDomain.domain == domain)
+        ).first()
+        contact = Contact(email=email, customer_id=owner, created_at=now)
+        session.add(contact)
+        session.flush()
+        return contact
+
+    def _credits_used(
+        self, session: Session, contract_id: int, start: datetime, end: datetime | None
+    ) -> int:
+        query = (
+            select(sa.func.count())
+            .select_from(Ticket)
+            .where(
+                Ticket.contract_id == contract_id,
+                Ticket.status_category != "void",
+                col(Ticket.created_at) >= start,
+            )
+        )
+        if end is not None:
+            query = query.where(col(Ticket.created_at) < end)
+        return int(session.exec(query).one())
+
+    def create_ticket(
+        self,
+        from_email: str,
+        subject: str,
+        body: str | None = None,
+        priority: str | None = None,
+        product: str | None = None,
+        channel: str = "email",
+        at: str | None = None,
+        external_id: str | None = None,
+    ) -> TicketDetail:
+        policy = self.policy
+        email = _normalise_email(from_email)
+        subject = _require_text(subject, "the subject").strip()
+        if len(subject) > MAX_SUBJECT:
+            raise BadInput(
+                f"the subject is {len(subject)} characters long; keep it under {MAX_SUBJECT}"
+            )
+        if priority is not None:
+            self._check_priority(priority)
+        channel = (channel or "email").strip().lower()
+        created = self.instant(at)
+        with write_session(self.engine) as session:
+            contact = self._contact_for(session, email, created)
+            customer = session.get(Customer, contact.customer_id) if contact.customer_id else None
+            outcome = apply_rules(
+                policy.rules,
+                NewTicketFacts(
+                    subject=subject,
+                    body=body or "",
+                    from_address=email,
+                    customer=customer.name if customer else None,
+                    channel=channel,
+                ),
+            )
+            chosen_priority = priority or outcome.priority or policy.priorities.default
+            chosen_product = product or outcome.product
+            contract = None
+            if customer is not None:
+                contracts = [
+                    _terms(c)
+                    for c in session.exec(
+                        select(Contract).where(Contract.customer_id == customer.id)
+                    )
+                ]
+                day = created.astimezone(ZoneInfo(policy.desk.timezone)).date()
+                contract = select_contract(contracts, chosen_product, day)
+            plan = policy.plans.get(contract.plan) if contract else None
+            sla_name = outcome.sla or (plan.sla if plan else None) or policy.desk.default_sla
+            decision = None
+            if contract is not None and plan is not None:
+                period = quota_period(
+                    plan, contract, created, policy.desk.timezone, policy.desk.week_starts
+                )
+                decision = decide_overage(
+                    plan, self._credits_used(session, contract.id, period.start, period.end)
+                )
+                if not decision.keeps_sla and not outcome.sla:
+                    sla_name = None
+            ticket = Ticket(
+                subject=subject,
+                status=policy.statuses.initial,
+                status_category=policy.statuses.category(policy.statuses.initial),
+                priority=chosen_priority,
+                priority_rank=policy.priorities.rank(chosen_priority),
+                channel=channel,
+                contact_id=contact.id,
+                customer_id=customer.id if customer else None,
+                assignee=outcome.assignee,
+                product=chosen_product,
+                contract_id=contract.id if contract else None,
+                plan=contract.plan if contract else None,
+                sla_policy=sla_name,
+                over_quota=bool(decision and decision.over_quota),
+                billable=bool(decision and decision.billable),
+                external_id=external_id,
+                created_at=created,
+                updated_at=created,
+            )
+            session.add(ticket)
+            session.flush()
+            assert ticket.id is not None
+            for tag in outcome.tags:
+                session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+            opening = {
+                "opening": True,
+                "priority": chosen_priority,
+                "sla": sla_name,
+                "status": ticket.status,
+                "rules": outcome.matched,
+                "subject": subject,
+            }
+            self._append(session, ticket, created, "customer_message", email, body or "", opening)
+            if decision is not None:
+                assert plan is not None
+                self._append(
+                    session,
+                    ticket,
+                    created,
+                    "quota",
+                    "system",
+                    None,
+                    {
+                        "contract_id": contract.id if contract else None,
+                        "plan": plan.name,
+                        "over_quota": decision.over_quota,
+                        "billable": decision.billable,
+                        "sla": sla_name,
+                    },
+                )
+            session.flush()
+            self._refresh_sla(session, ticket)
+            ticket_id = ticket.id
+        return self.ticket(ticket_id)
+
+    # -- tickets: changes ---------------------------------------------------------------------
+
+    def _check_priority(self, priority: str) -> None:
+        order = self.policy.priorities.order
+        if priority not in order:
+            raise BadInput(
+                f"no priority {priority!r}{_did_you_mean(priority, order)} (one of: {', '.join(order)})"
+            )
+
+    def _check_status(self, status: str) -> None:
+        known = self.policy.statuses.all
+        if status not in known:
+            raise BadInput(
+                f"no status {status!r}{_did_you_mean(status, known)} (one of: {', '.join(known)})"
+            )
+
+    def _load_for_write(
+        self, session: Session, ticket_id: int, expected_version: int | None
+    ) -> Ticket:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise NotFound(f"no ticket #{ticket_id}")
+        if expected_version is not None and ticket.version != expected_version:
+            raise Conflict(
+                f"ticket #{ticket_id} was changed by someone else since you opened it "
+                f"(version {expected_version} → {ticket.version}); reload and try again"
+            )
+        return ticket
+
+    def _check_at(self, ticket: Ticket, at: datetime) -> None:
+        if at < ticket.created_at:
+            raise BadInput(
+                f"--at {at:%Y-%m-%dT%H:%M:%SZ} is before ticket #{ticket.id} was created "
+                f"({ticket.created_at:%Y-%m-%dT%H:%M:%SZ})"
+            )
+
+    def _append(
+        self,
+        session: Session,
+        ticket: Ticket,
+        at: datetime,
+        kind: str,
+        author: str | None,
+        body: str | None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        assert ticket.id is not None
+        session.add(
+            Event(
+                ticket_id=ticket.id,
+                at=at,
+                kind=kind,
+                author=author,
+                body=body,
+                data=json.dumps(data or {}, ensure_ascii=False, sort_keys=True),
+                recorded_at=datetime.now(UTC),
+            )
+        )
+
+    def _bump(self, session: Session, ticket: Ticket, at: datetime) -> None:
+        """Claim the ticket for this write: fails if another process changed it meanwhile."""
+        result = session.execute(
+            sa.update(Ticket)
+            .where(col(Ticket.id) == ticket.id, col(Ticket.version) == ticket.version)
+            .values(version=ticket.version + 1, updated_at=max(at, ticket.updated_at))
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"ticket #{ticket.id} was changed by someone else; reload and try again")
+        session.refresh(ticket)
+
+    def _set_status(
+        self, session: Session, ticket: Ticket, status: str, at: datetime, author: str
+    ) -> None:
+        if status == ticket.status:
+            return
+        self._append(
+            session, ticket, at, "status", author, None, {"from": ticket.status, "to": status}
+        )
+        ticket.status = status
+        ticket.status_category = self.policy.statuses.category(status)
+
+    def reply(
+        self,
+        ticket_id: int,
+        body: str,
+        status: str | None = None,
+        author: str | None = None,
+        at: str | None = None,
+        expected_version: int | None = None,
+    ) -> TicketDetail:
+        """A public reply; with `status`, the status change follows the reply (SPEC §3.2)."""
+        _require_text(body, "the reply")
+        if status is not None:
+            self._check_status(status)
+        when = self.instant(at)
+        with write_session(self.engine) as session:
+            ticket = self._load_for_write(session, ticket_id, expected_version)
+            who = self.resolve_operator(session, author)
+            self._check_at(ticket, when)
+            self._bump(session, ticket, when)
+            self._append(session, ticket, when, "reply", who, body)
+            if status is not None:
+                self._set_status(session, ticket, status, when, who)
+            self._finish(session, ticket)
+        return self.ticket(ticket_id)
+
+    def note(
+        self,
+        ticket_id: int,
+        body: str,
+        author: str | None = None,
+        at: str | None = None,
+        expected_version: int | None = None,
+    ) -> TicketDetail:
+        _require_text(body, "the note")
+        when = self.instant(at)
+        with write_session(self.engine) as session:
+            ticket = self._load_for_write(session, ticket_id, expected_version)
+            who = self.resolve_operator(session, author)
+            self._check_at(ticket, when)
+            self._bump(session, ticket, when)
+            self._append(session, ticket, when, "note", who, body)
+            self._finish(session, ticket)
+        return self.ticket(ticket_id)
+
+    def customer_message(
+        self, ticket_id: int, body: str, at: str | None = None, expected_version: int | None = None
+    ) -> TicketDetail:
+        """The customer writes again; a paused or solved ticket reopens (SPEC §3.6)."""
+        _require_text(body, "the message")
+        when = self.instant(at)
+        statuses = self.policy.statuses
+        with write_session(self.engine) as session:
+            ticket = self._load_for_write(session, ticket_id, expected_version)
+            self._check_at(ticket, when)
+            contact = session.get(Contact, ticket.contact_id)
+            author = contact.email if contact else None
+            self._bump(session, ticket, when)
+            self._append(session, ticket, when, "customer_message", author, body)
+            if ticket.status_category in ("paused", "solved"):
+                self._set_status(session, ticket, statuses.reopen_to, when, author or "customer")
+            self._finish(session, ticket)
+        return self.ticket(ticket_id)
+
+    def set_fields(
+        self,
+        ticket_id: int,
+        status: str | None = None,
+        priority: str | None = None,
+        assignee: str | None = None,
+        tags: Sequence[str] = (),
+        untags: Sequence[str] = (),
+        due_resolution: str | None = None,
+        author: str | None = None,
+        at: str | None = None,
+        expected_version: int | None = None,
+        unassign: bool = False,
+    ) -> TicketDetail:
+        """`ticket set`: several changes in one action, one event each, in a fixed order."""
+        if status is not None:
+            self._check_status(status)
+        if priority is not None:
+            self._check_priority(priority)
+        tags = [_clean_tag(t) for t in tags]
+        untags = [_clean_tag(t) for t in untags]
+        due = None
+        if due_resolution is not None:
+            due = (
+                None
+                if due_resolution.lower() in ("", "none", "auto")
+                else parse_instant(due_resolution, self.policy.desk.timezone)
+            )
+        when = self.instant(at)
+        with write_session(self.engine) as session:
+            ticket = self._load_for_write(session, ticket_id, expected_version)
+            who = self.resolve_operator(session, author)
+            if assignee is not None and assignee not in set(session.exec(select(Operator.name))):
+                raise BadInput(
+                    f"no operator named {assignee!r} to assign (tui-desk operator add {assignee})"
+                )
+            self._check_at(ticket, when)
+            self._bump(session, ticket, when)
+            changed = False
+            if priority is not None and priority != ticket.priority:
+                self._append(
+                    session,
+                    ticket,
+                    when,
+                    "priority",
+                    who,
+                    None,
+                    {"from": ticket.priority, "to": priority},
+                )
+                ticket.priority = priority
+                ticket.priority_rank = self.policy.priorities.rank(priority)
+                changed = True
+            if (assignee is not None or unassign) and assignee != ticket.assignee:
+                self._append(
+                    session,
+                    ticket,
+                    when,
+                    "assignee",
+                    who,
+                    None,
+                    {"from": ticket.assignee, "to": assignee},
+                )
+                ticket.assignee = assignee
+                changed = True
+            if tags or untags:
+                current = set(
+                    session.exec(select(TicketTag.tag).where(TicketTag.ticket_id == ticket.id))
+                )
+                added = [t for t in dict.fromkeys(tags) if t not in current]
+                removed = [t for t in dict.fromkeys(untags) if t in current and t not in added]
+                if added or removed:
+                    for tag in added:
+                        session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+                    for tag in removed:
+                        session.execute(
+                            sa.delete(TicketTag).where(
+                                col(TicketTag.ticket_id) == ticket.id, col(TicketTag.tag) == tag
+                            )
+                        )
+                    self._append(
+                        session,
+                        ticket,
+                        when,
+                        "tags",
+                        who,
+                        None,
+                        {"added": added, "removed": removed},
+                    )
+                    changed = True
+            if due_resolution is not None:
+                iso = _iso(due) if due else None
+                self._append(
+                    session, ticket, when, "due", who, None, {"clock": "resolution", "due": iso}
+                )
+                changed = True
+            if status is not None and status != ticket.status:
+                self._set_status(session, ticket, status, when, who)
+                changed = True
+            if not changed:
+                raise BadInput(
+                    f"nothing to change on ticket #{ticket_id}; give --status, --priority, --assignee, --tag, --untag or --due-resolution"
+                )
+            self._finish(session, ticket)
+        return self.ticket(ticket_id)
+
+    def csat(
+        self, ticket_id: int, score: int, comment: str | None = None, at: str | None = None
+    ) -> TicketDetail:
+        if not 1 <= score <= 5:
+            raise BadInput(f"a CSAT score is 1 to 5, not {score}")
+        when = self.instant(at)
+        with write_session(self.engine) as session:
+            ticket = self._load_for_write(session, ticket_id, None)
+            self._check_at(ticket, when)
+            contact = session.get(Contact, ticket.contact_id)
+            self._bump(session, ticket, when)
+            self._append(
+                session,
+                ticket,
+                when,
+                "csat",
+                contact.email if contact else None,
+                comment,
+                {"score": score, "comment": comment},
+            )
+            self._finish(session, ticket)
+        return self.ticket(ticket_id)
+
+    def _finish(self, session: Session, ticket: Ticket) -> None:
+        session.add(ticket)
+        session.flush()
+        self._refresh_sla(session, ticket)
+
+    # -- SLA cache ------------------------------------------------------------------------------
+
+    def _events(self, session: Session, ticket_id: int) -> list[EventView]:
+        rows = session.exec(
+            select(Event).where(Event.ticket_id == ticket_id).order_by(col(Event.at), col(Event.id))
+        )
+        return [_event_view(row) for row in rows]
+
+    def _refresh_sla(self, session: Session, ticket: Ticket) -> TicketSla:
+        history = history_from_events(self._events(session, ticket.id))
+        sla = compute_sla(self.policy, history, self.now())
+        apply_sla_cache(ticket, sla)
+        session.add(ticket)
+        return sla
+
+    def recompute_all(self, *, batch: int = 2000) -> int:
+        """Recompute the cached clocks of every open ticket (after a policy change)."""
+        count = 0
+        now = self.now()
+        with write_session(self.engine) as session:
+            open_ids = list(
+                session.exec(
+                    select(Ticket.id).where(col(Ticket.status_category).in_(("active", "paused")))
+                )
+            )
+            for start in range(0, len(open_ids), batch):
+                chunk = open_ids[start : start + batch]
+                grouped: dict[int, list[EventView]] = {i: [] for i in chunk}
+                for row in session.exec(
+                    select(Event)
+                    .where(col(Event.ticket_id).in_(chunk))
+                    .order_by(col(Event.ticket_id), col(Event.at), col(Event.id))
+                ):
+                    grouped[row.ticket_id].append(_event_view(row))
+                updates = []
+                for ticket_id, events in grouped.items():
+                    sla = compute_sla(self.policy, history_from_events(events), now)
+                    updates.append({"b_id": ticket_id, **sla_cache_values(sla)})
+                session.connection().execute(
+                    sa.update(Ticket.__table__)  # type: ignore[attr-defined]
+                    .where(Ticket.__table__.c.id == sa.bindparam("b_id"))  # type: ignore[attr-defined]
+                    .values({k: sa.bindparam(k) for k in updates[0] if k != "b_id"}),
+                    updates,
+                ) if updates else None
+                count += len(updates)
+        return count
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def ticket(self, ticket_id: int, now: datetime | None = None) -> TicketDetail:
+        with read_session(self.engine) as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise NotFound(f"no ticket #{ticket_id}")
+            summary = self._summaries(session, [ticket])[0]
+            events = tuple(self._events(session, ticket_id))
+        history = history_from_events(events)
+        sla = compute_sla(self.policy, history, now or self.now())
+        return TicketDetail(summary, sla, events, history)
+
+    def _summaries(self, session: Session, tickets: Sequence[Ticket]) -> list[TicketSummary]:
+        ids = [t.id for t in tickets]
+        tags: dict[int, list[str]] = {}
+        for ticket_id, tag in session.exec(
+            select(TicketTag.ticket_id, TicketTag.tag)
+            .where(col(TicketTag.ticket_id).in_(ids))
+            .order_by(col(TicketTag.tag))
+        ):
+            tags.setdefault(ticket_id, []).append(tag)
+        contact_ids = {t.contact_id for t in tickets}
+        customer_ids = {t.customer_id for t in tickets if t.customer_id}
+        contacts = dict(
+            session.exec(
+                select(Contact.id, Contact.email).where(col(Contact.id).in_(contact_ids))
+            ).all()
+        )
+        customers = dict(
+            session.exec(
+                select(Customer.id, Customer.name).where(col(Customer.id).in_(customer_ids))
+            ).all()
+        )
+        return [
+            TicketSummary(
+                id=t.id,
+                subject=t.subject,
+                status=t.status,
+                status_category=t.status_category,
+                priority=t.priority,
+                channel=t.channel,
+                customer=customers.get(t.customer_id) if t.customer_id else None,
+                contact=contacts.get(t.contact_id, ""),
+                assignee=t.assignee,
+                tags=tuple(tags.get(t.id, ())),
+                product=t.product,
+                contract_id=t.contract_id,
+                plan=t.plan,
+                sla_policy=t.sla_policy,
+                over_quota=t.over_quota,
+                billable=t.billable,
+                created_at=t.created_at,
+                updated_at=t.updated_at,
+                version=t.version,
+                next_deadline=t.next_deadline,
+                escalation_level=t.escalation_level,
+                escalation_name=t.escalation_name,
+            )
+            for t in tickets
+        ]
+
+    def _queue_query(self, flt: QueueFilter) -> Any:
+        query = select(Ticket)
+        if flt.statuses:
+            query = query.where(col(Ticket.status).in_(flt.statuses))
+        elif flt.categories:
+            query = query.where(col(Ticket.status_category).in_(flt.categories))
+        if flt.priorities:
+            query = query.where(col(Ticket.priority).in_(flt.priorities))
+        for tag in flt.tags:
+            query = query.where(
+                sa.exists().where(
+                    col(TicketTag.ticket_id) == col(Ticket.id), col(TicketTag.tag) == tag
+                )
+            )
+        if flt.customers:
+            matches = [
+                col(Customer.name).ilike(f"%{_escape_like(c)}%", escape="\\") for c in flt.customers
+            ]
+            query = query.where(
+                col(Ticket.customer_id).in_(select(Customer.id).where(sa.or_(*matches)))
+            )
+        if flt.assignees:
+            named = [a for a in flt.assignees if a is not None]
+            conds = [col(Ticket.assignee).in_(named)] if named else []
+            if None in flt.assignees:
+                conds.append(col(Ticket.assignee).is_(None))
+            query = query.where(sa.or_(*conds))
+        for excluded in flt.exclude_assignees:
+            if excluded is None:
+                query = query.where(col(Ticket.assignee).is_not(None))
+            else:
+                query = query.where(
+                    sa.or_(col(Ticket.assignee).is_(None), col(Ticket.assignee) != excluded)
+                )
+        for word in flt.words:
+            query = query.where(col(Ticket.subject).ilike(f"%{_escape_like(word)}%", escape="\\"))
+        if flt.deadline_before is not None:
+            query = query.where(col(Ticket.next_deadline) <= flt.deadline_before)
+        if flt.deadline_after is not None:
+            query = query.where(col(Ticket.next_deadline) > flt.deadline_after)
+        if flt.warning_before is not None:
+            query = query.where(col(Ticket.next_warning) <= flt.warning_before)
+        if flt.ticket_ids:
+            query = query.where(col(Ticket.id).in_(flt.ticket_ids))
+        return query
+
+    def queue(
+        self, flt: QueueFilter | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[TicketSummary]:
+        """Tickets in the queue's order: next deadline (at risk first), priority, age."""
+        flt = flt or QueueFilter()
+        query = self._queue_query(flt).order_by(
+            col(Ticket.next_deadline).is_(None),
+            col(Ticket.next_deadline),
+            col(Ticket.priority_rank),
+            col(Ticket.created_at),
+            col(Ticket.id),
+        )
+        if limit is not None:
+            query = query.limit(limit).offset(offset)
+        with read_session(self.engine) as session:
+            tickets = list(session.exec(query))
+            return self._summaries(session, tickets) if tickets else []
+
+    def queue_count(self, flt: QueueFilter | None = None) -> int:
+        query = self._queue_query(flt or QueueFilter())
+        with read_session(self.engine) as session:
+            return int(session.exec(select(sa.func.count()).select_from(query.subquery())).one())
+
+    def histories(self, ticket_ids: Sequence[int]) -> dict[int, TicketHistory]:
+        """The event histories of several tickets in one query (for the visible queue rows)."""
+        grouped: dict[int, list[EventView]] = {i: [] for i in ticket_ids}
+        with read_session(self.engine) as session:
+            for row in session.exec(
+                select(Event)
+                .where(col(Event.ticket_id).in_(list(ticket_ids)))
+                .order_by(col(Event.ticket_id), col(Event.at), col(Event.id))
+            ):
+                grouped[row.ticket_id].append(_event_view(row))
+        return {i: history_from_events(ev) for i, ev in grouped.items() if ev}
+
+    def data_version(self) -> tuple[int, int]:
+        """A cheap fingerprint that changes whenever any process writes (for live refresh)."""
+        with read_session(self.engine) as session:
+            last_event = session.exec(select(sa.func.max(Event.id))).one() or 0
+            versions = session.exec(select(sa.func.sum(Ticket.version))).one() or 0
+        return int(last_event), int(versions)
+
+
+# ----------------------------------------------------------------------------------------
+
+
+def sla_cache_values(sla: TicketSla) -> dict[str, Any]:
+    clocks = sla.clocks
+    running = ("running", "warning", "breached")
+
+    def due(name: str) -> datetime | None:
+        clock = clocks[name]
+        return clock.due if clock.state in running else None
+
+    warnings = [c.warn_at for c in clocks.values() if c.state in running and c.warn_at is not None]
+    return {
+        "due_first_response": due("first_response"),
+        "due_next_response": due("next_response"),
+        "due_resolution": due("resolution"),
+        "next_deadline": sla.next_deadline,
+        "next_warning": min(warnings) if warnings else None,
+    }
+
+
+def apply_sla_cache(ticket: Ticket, sla: TicketSla) -> None:
+    for key, value in sla_cache_values(sla).items():
+        setattr(ticket, key, value)
+
+
+def _terms(contract: Contract) -> ContractTerms:
+    assert contract.id is not None
+    return ContractTerms(
+        contract.id,
+        contract.customer_id,
+        contract.plan,
+        contract.product,
+        contract.start,
+        contract.end,
+    )
+
+
+def _clean_tag(tag: str) -> str:
+    tag = tag.strip().lower()
+    if not tag or any(ch.isspace() for ch in tag):
+        raise BadInput(f"{tag!r} is not a tag; tags are single words like billing or vip")
+    return tag
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _did_you_mean(word: str, options: Iterable[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" — did you mean {close[0]!r}?" if close else ""
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,128 @@
+"""SQLModel tables of the store. Instants are stored as naive UTC and read back aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """An aware datetime stored as naive UTC text that sorts correctly in SQLite."""
+
+    impl = sa.types.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime reached the store; every instant must be aware")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def _utc_column(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=sa.Column(UtcDateTime(), nullable=nullable, index=index))
+
+
+class Operator(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    role: str = "agent"
+    created_at: datetime = _utc_column()
+
+
+class Customer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    created_at: datetime = _utc_column()
+
+
+class CustomerDomain(SQLModel, table=True):
+    __tablename__ = "customer_domain"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    domain: str = Field(unique=True)
+
+
+class Contact(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True)
+    name: str | None = None
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    created_at: datetime = _utc_column()
+
+
+class Contract(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    plan: str
+    product: str | None = None
+    start: date
+    end: date | None = None
+    created_at: datetime = _utc_column()
+
+
+class Ticket(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str
+    status: str = Field(index=True)
+    status_category: str = Field(index=True)
+    priority: str
+    priority_rank: int
+    channel: str = "email"
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    assignee: str | None = Field(default=None, index=True)
+    product: str | None = None
+    contract_id: int | None = Field(default=None, foreign_key="contract.id", index=True)
+    plan: str | None = None
+    sla_policy: str | None = None
+    over_quota: bool = False
+    billable: bool = False
+    external_id: str | None = Field(default=None, unique=True)
+    created_at: datetime = _utc_column(index=True)
+    updated_at: datetime = _utc_column()
+    # Optimistic concurrency: every write bumps it; a write based on an older one fails.
+    version: int = 1
+    # Cached SLA figures (SPEC §3.6: recomputable from the event log at any time).
+    due_first_response: datetime | None = _utc_column(nullable=True)
+    due_next_response: datetime | None = _utc_column(nullable=True)
+    due_resolution: datetime | None = _utc_column(nullable=True)
+    next_deadline: datetime | None = _utc_column(nullable=True, index=True)
+    next_warning: datetime | None = _utc_column(nullable=True)
+    escalation_level: int = 0
+    escalation_name: str | None = None
+
+
+class TicketTag(SQLModel, table=True):
+    __tablename__ = "ticket_tag"
+
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    tag: str = Field(primary_key=True, index=True)
+
+
+class Event(SQLModel, table=True):
+    """The append-only log of SPEC §1. Rows are never updated or deleted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    at: datetime = _utc_column(index=True)
+    kind: str = Field(index=True)
+    author: str | None = None
+    body: str | None = None
+    data: str = "{}"  # JSON
+    recorded_at: datetime = _utc_column()
+
+
+class Meta(SQLModel, table=True):
+    key: str = Field(primary_key=True)
+    value: str

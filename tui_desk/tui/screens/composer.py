@@ -1,0 +1,70 @@
+"""The reply / note composer: ctrl+s sends, escape cancels (asking first if text was typed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, Select, TextArea
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    body: str
+    status: str | None = None
+
+
+class ComposerScreen(ModalScreen[Draft | None]):
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", priority=True, id="send"),
+        Binding("escape", "cancel", "Cancel", priority=True, id="cancel"),
+    ]
+
+    def __init__(self, title: str, statuses: list[str], initial: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.statuses = statuses
+        self.initial = initial
+        self._confirming = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="composer", classes="dialog"):
+            yield Label(Text(self.title_text, style="bold"))
+            yield TextArea(
+                self.initial, id="composer-body", soft_wrap=True, show_line_numbers=False
+            )
+            with Horizontal(id="composer-bar"):
+                if self.statuses:
+                    yield Label("then set status:")
+                    yield Select(
+                        ((s, s) for s in self.statuses), prompt="(unchanged)", id="composer-status"
+                    )
+                yield Label(Text("ctrl+s send · esc cancel", style="dim"), id="composer-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    def action_send(self) -> None:
+        body = self.query_one(TextArea).text
+        if not body.strip():
+            self.notify("Nothing to send: write something first.", severity="warning")
+            return
+        status = None
+        if self.statuses:
+            value = self.query_one(Select).value
+            status = value if isinstance(value, str) else None
+        self.dismiss(Draft(body, status))
+
+    def action_cancel(self) -> None:
+        if self.query_one(TextArea).text.strip() and not self._confirming:
+            self._confirming = True
+            self.notify(
+                "Discard this draft? Press esc again to discard, ctrl+s to send.",
+                severity="warning",
+            )
+            return
+        self.dismiss(None)
