@@ -59,3 +59,69 @@ when = { subject_contains = ["SecureVault"] }
 set = { product = "securevault" }
 stop = true
 """
+
+# Escalation (SPEC §5): office hours without a lunch break, and the same with one; tickets
+# whose subject says "[lunch]" use the lunch calendar. Normal tickets: first response 2h
+# (warning at 75 % = 1h30m), so a ticket opened Monday 09:00 warns at 10:30, breaches at
+# 11:00 and reaches breach+2h at 13:00 (14:00 across the lunch break).
+ESCALATION_POLICY = """
+[desk]
+name = "Escalation Desk"
+timezone = "Europe/Berlin"
+default_sla = "office"
+
+[calendars.office]
+timezone = "Europe/Berlin"
+mon = ["09:00-18:00"]
+tue = ["09:00-18:00"]
+wed = ["09:00-18:00"]
+thu = ["09:00-18:00"]
+fri = ["09:00-18:00"]
+
+[calendars.lunch]
+timezone = "Europe/Berlin"
+mon = ["09:00-12:00", "13:00-18:00"]
+tue = ["09:00-12:00", "13:00-18:00"]
+wed = ["09:00-12:00", "13:00-18:00"]
+thu = ["09:00-12:00", "13:00-18:00"]
+fri = ["09:00-12:00", "13:00-18:00"]
+
+[sla.office]
+calendar = "office"
+warn_at = "75%"
+[sla.office.targets]
+urgent = { first_response = "30m", resolution = "4h" }
+high   = { first_response = "1h",  resolution = "8h" }
+normal = { first_response = "2h",  resolution = "2d" }
+low    = { first_response = "1d" }
+
+[sla.lunch]
+calendar = "lunch"
+warn_at = "75%"
+[sla.lunch.targets]
+normal = { first_response = "2h", resolution = "2d" }
+
+[[rules]]
+name = "lunch calendar"
+when = { subject_contains = ["[lunch]"] }
+set = { sla = "lunch" }
+
+[escalation]
+NOTIFY_COMMAND
+
+[[escalation.levels]]
+name = "lead"
+at = "warning"
+notify = ["lead"]
+
+[[escalation.levels]]
+name = "manager"
+at = "breach"
+notify = ["manager"]
+set = { tags = ["escalated"] }
+
+[[escalation.levels]]
+name = "executive"
+at = "breach+2h"
+notify = ["cto"]
+"""

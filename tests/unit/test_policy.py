@@ -69,7 +69,8 @@ def test_default_policy_validates_and_builds() -> None:
     assert policy.desk.name == "Acme Support"
     assert policy.desk.timezone == "Europe/Berlin"
     assert policy.desk.default_sla == "standard"
-    assert set(policy.plans) == {"basic", "standard", "premium"}
+    assert set(policy.plans) == {"basic", "standard", "premium", "backup"}
+    assert policy.plans["backup"].quota_tickets is None
     assert policy.plans["basic"].quota_tickets == 5
     assert policy.plans["premium"].quota_tickets == 20
     assert policy.calendars["always"].always

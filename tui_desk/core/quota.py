@@ -7,6 +7,7 @@ from __future__ import annotations
 import calendar as _cal
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from tui_desk.core.policy import Plan
@@ -31,11 +32,24 @@ class ContractTerms:
 
     def overlaps(self, other: ContractTerms) -> bool:
         """Same customer and product, and the date ranges share at least one day."""
-        if self.customer_id != other.customer_id or self.product != other.product:
+        if self.customer_id != other.customer_id:
+            return False
+        if not same_product(self.product, other.product):
             return False
         self_end = self.end or date.max
         other_end = other.end or date.max
         return self.start <= other_end and other.start <= self_end
+
+
+def same_product(a: str | None, b: str | None) -> bool:
+    """Product names compare without regard to case or surrounding space: a rule that sets
+    `product = "securevault"` must find a contract added with `--product SecureVault`."""
+    return _product_key(a) == _product_key(b)
+
+
+def _product_key(product: str | None) -> str | None:
+    key = product.strip().casefold() if product else None
+    return key or None
 
 
 def select_contract(
@@ -44,8 +58,9 @@ def select_contract(
     """SPEC §3.1(2): the contract for the ticket's product active that day, else the one
     with no product, else none. Among several candidates the latest start wins."""
     active = [c for c in contracts if c.active_on(day)]
-    for wanted in ([product] if product else []) + [None]:
-        matching = [c for c in active if c.product == wanted]
+    wanted_product = _product_key(product)
+    for wanted in ([wanted_product] if wanted_product else []) + [None]:
+        matching = [c for c in active if _product_key(c.product) == wanted]
         if matching:
             return max(matching, key=lambda c: (c.start, c.id))
     return None
@@ -98,21 +113,29 @@ def _contract_bounds(per: str, day: date, origin: date) -> tuple[date, date]:
     return start, _add_months(origin, step + months, origin.day)
 
 
+def period_unit(plan: Plan) -> str:
+    """week | month | quarter | year | term; "month" for an unlimited plan (see below)."""
+    return plan.quota_per or ("month" if plan.quota_tickets is None else "term")
+
+
 def quota_period(
     plan: Plan, contract: ContractTerms, at: datetime, desk_tz: str, week_starts: str = "monday"
 ) -> QuotaPeriod:
-    """The quota period containing `at` (SPEC §4.1), bounds at midnight in the desk's zone."""
+    """The quota period containing `at` (SPEC §4.1), bounds at midnight in the desk's zone.
+
+    An unlimited plan has no period of its own; its usage is shown per month (anchored as
+    the plan says), which is what people ask of it: "how much did they use this month?"
+    """
     zone = ZoneInfo(desk_tz)
     day = at.astimezone(zone).date()
-    per = plan.quota_per or "term"
+    per = period_unit(plan)
     if per == "term":
-        end = None if contract.end is None else _midnight(contract.end + timedelta(days=1), zone)
-        return QuotaPeriod(_midnight(contract.start, zone), end)
+        return contract_term(contract, desk_tz)
     if plan.anchor == "contract":
-        start, end = _contract_bounds(per, day, contract.start)
+        first, after = _contract_bounds(per, day, contract.start)
     else:
-        start, end = _calendar_bounds(per, day, week_starts)
-    return QuotaPeriod(_midnight(start, zone), _midnight(end, zone))
+        first, after = _calendar_bounds(per, day, week_starts)
+    return QuotaPeriod(_midnight(first, zone), _midnight(after, zone))
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,15 +155,104 @@ def decide_overage(plan: Plan, used_before: int) -> QuotaDecision:
     return QuotaDecision(over_quota=True, billable=billable, keeps_sla=billable)
 
 
+MIN_PACE_WINDOW = timedelta(days=1)
+
+
 def forecast_exhaustion(
-    used: int, limit: int | None, period: QuotaPeriod, now: datetime
+    used: int,
+    limit: int | None,
+    period: QuotaPeriod,
+    now: datetime,
+    since: datetime | None = None,
 ) -> datetime | None:
-    """At the current pace, when the period's quota runs out — if before the period ends."""
-    if limit is None or period.end is None or used == 0 or now <= period.start:
+    """At the current pace, when the period's quota runs out — if before the period ends.
+
+    The pace is the credits used so far over the time elapsed since `since` (the later of
+    the period's and the contract's start; default the period's start), and never over
+    less than `MIN_PACE_WINDOW`, so that two tickets in the first hour of a month do not
+    predict an exhausted quota by lunchtime. No forecast for unlimited or open-ended
+    quotas, for a quota already used up, or before anything was used.
+    """
+    if limit is None or period.end is None or used == 0 or used >= limit:
         return None
-    if used >= limit:
+    start = max(period.start, since) if since is not None else period.start
+    if now <= start:
         return None
-    elapsed = (now - period.start).total_seconds()
-    pace = used / elapsed  # tickets per second
+    elapsed = max((now - start).total_seconds(), MIN_PACE_WINDOW.total_seconds())
+    pace = used / elapsed  # credits per second
     exhausted = now + timedelta(seconds=(limit - used) / pace)
+    exhausted = exhausted.replace(microsecond=0)
     return exhausted if exhausted < period.end else None
+
+
+# ----------------------------------------------------------------------------------------
+# A contract's standing at an instant (the quota panel, SPEC §4.4)
+
+ContractState = Literal["upcoming", "active", "expiring", "expired"]
+UsageLevel = Literal["normal", "high", "exhausted", "expired"]
+HIGH_SHARE = 0.8
+
+
+def contract_term(contract: ContractTerms, desk_tz: str) -> QuotaPeriod:
+    """The contract's whole term as instants: from midnight of its start date to midnight
+    after its (inclusive) end date in the desk's zone; `end` None when open-ended."""
+    zone = ZoneInfo(desk_tz)
+    end = None if contract.end is None else _midnight(contract.end + timedelta(days=1), zone)
+    return QuotaPeriod(_midnight(contract.start, zone), end)
+
+
+def contract_state(
+    plan: Plan | None, contract: ContractTerms, now: datetime, desk_tz: str
+) -> ContractState:
+    """upcoming before the start; expired from the end; expiring within the plan's
+    `expiry_warning` (whole calendar days, plus any hours) before the end; else active."""
+    term = contract_term(contract, desk_tz)
+    if now < term.start:
+        return "upcoming"
+    if term.end is None:
+        return "active"
+    if now >= term.end:
+        return "expired"
+    warning = plan.expiry_warning if plan is not None else None
+    if warning is not None:
+        lead = timedelta(days=warning.days, seconds=warning.seconds)
+        if now >= term.end - lead:
+            return "expiring"
+    return "active"
+
+
+def standing_period(
+    plan: Plan, contract: ContractTerms, now: datetime, desk_tz: str, week_starts: str = "monday"
+) -> QuotaPeriod:
+    """The period the panel shows at `now`: the current one; the first one for a contract
+    that has not started; the last one for a contract that has ended."""
+    term = contract_term(contract, desk_tz)
+    at = now
+    if at < term.start:
+        at = term.start
+    elif term.end is not None and at >= term.end:
+        at = term.end - timedelta(seconds=1)
+    return quota_period(plan, contract, at, desk_tz, week_starts)
+
+
+def resets_at(period: QuotaPeriod, term: QuotaPeriod, state: ContractState) -> datetime | None:
+    """When usage next starts from zero: the period's end, unless the contract ends first
+    (or is over), or the period is the whole term."""
+    if state == "expired" or period.end is None:
+        return None
+    if term.end is not None and period.end >= term.end:
+        return None
+    return period.end
+
+
+def usage_level(used: int, limit: int | None, state: ContractState) -> UsageLevel:
+    """The panel's colour: expired, exhausted (nothing left), high (≥ 80 % used), normal."""
+    if state == "expired":
+        return "expired"
+    if limit is None:
+        return "normal"
+    if used >= limit:
+        return "exhausted"
+    if used >= HIGH_SHARE * limit:
+        return "high"
+    return "normal"

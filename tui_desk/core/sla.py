@@ -144,7 +144,8 @@ class Clock:
         `after` is working time the clock itself accrues past the level, in seconds or as a
         Duration (whose `d` is the clock calendar's day): time paused does not count. Past
         instants are facts, future ones projections assuming the clock runs on from now;
-        like `warning_at` and `breached_at` they are never earlier than the terms in force.
+        like `warning_at` and `breached_at` they are never earlier than the terms in force,
+        and `after` counts from that effective instant.
         `breach` is the due instant itself (the clock is breached from just after it). None
         when the clock has no deadline or stopped before reaching the level.
         """
@@ -154,13 +155,16 @@ class Clock:
         if at not in ("warning", "breach"):
             raise ValueError(f"escalation level at {at!r}: expected 'warning' or 'breach'")
         after_seconds = track.calendar.to_seconds(after) if isinstance(after, Duration) else after
-        instant_us = self.warn_at_us if at == "warning" else self.due_us
+        # X is counted from when the clock really reached the level: after a priority raise
+        # that breaches at once, "breach+1d" is a working day after the raise, not a day
+        # after the (earlier) recomputed due instant.
+        instant_us = max(self.warn_at_us if at == "warning" else self.due_us, track.since_us)
         if after_seconds:
             accrued = track.elapsed_at(instant_us) + after_seconds * US_PER_SECOND
             instant_us = track.instant_at_elapsed(accrued)
         if track.stop_us is not None and instant_us >= track.stop_us:
             return None
-        return from_epoch_us(max(instant_us, track.since_us))
+        return from_epoch_us(instant_us)
 
 
 NO_CLOCK = Clock(state="none")

@@ -2,6 +2,7 @@
 sibling modules add quotas, escalations and reports on the same `HelpDesk`."""
 
 from tui_desk.services.desk import (
+    QUEUE_ORDERS,
     BadInput,
     Conflict,
     EventView,
@@ -16,10 +17,35 @@ from tui_desk.services.desk import (
     parse_instant,
     sla_cache_values,
 )
+from tui_desk.services.escalation import (
+    UPCOMING_WINDOWS,
+    Acknowledgement,
+    EscalatedTicket,
+    EscalationOverview,
+    PassReport,
+    ReachedLevel,
+    UpcomingEscalation,
+    acknowledge,
+    escalation_overview,
+    run_escalation_pass,
+)
+from tui_desk.services.quota import ContractQuota, quota_line, quota_overview
 
 __all__ = [
+    "QUEUE_ORDERS",
+    "UPCOMING_WINDOWS",
+    "Acknowledgement",
+    "EscalatedTicket",
+    "EscalationOverview",
+    "PassReport",
+    "ReachedLevel",
+    "UpcomingEscalation",
+    "acknowledge",
+    "escalation_overview",
+    "run_escalation_pass",
     "BadInput",
     "Conflict",
+    "ContractQuota",
     "EventView",
     "HelpDesk",
     "NotFound",
@@ -30,5 +56,7 @@ __all__ = [
     "history_from_events",
     "parse_day",
     "parse_instant",
+    "quota_line",
+    "quota_overview",
     "sla_cache_values",
 ]
