@@ -76,18 +76,30 @@ def detail_json(detail: TicketDetail, *, with_events: bool = True) -> dict[str, 
     out = summary_json(detail.ticket)
     out["sla"] = {name: clock.to_json() for name, clock in detail.sla.clocks.items()}
     out["next_deadline"] = iso(detail.sla.next_deadline)
-    out["escalation"] = {
-        "level": detail.ticket.escalation_level,
-        "name": detail.ticket.escalation_name,
-        "since": None,
-        "acknowledged": False,
-    }
+    out["escalation"] = escalation_json(detail)
     if with_events:
         out["events"] = [
             {"at": iso(e.at), "kind": e.kind, "author": e.author, "body": e.body, "data": e.data}
             for e in detail.events
         ]
     return out
+
+
+def escalation_json(detail: TicketDetail) -> dict[str, Any]:
+    """The ticket's `escalation` block: level and name from the ticket, since when and
+    whether it is acknowledged from its log; solved and void tickets are never escalated."""
+    from tui_desk.core.escalation import NOT_ESCALATING, recorded_escalation
+
+    ticket = detail.ticket
+    if ticket.escalation_level == 0 or ticket.status_category in NOT_ESCALATING:
+        return {"level": 0, "name": None, "since": None, "acknowledged": False}
+    record = recorded_escalation(detail.events)
+    return {
+        "level": ticket.escalation_level,
+        "name": ticket.escalation_name,
+        "since": iso(record.since),
+        "acknowledged": record.acknowledged and record.level == ticket.escalation_level,
+    }
 
 
 def emit_json(value: Any) -> None:
@@ -150,7 +162,31 @@ class Context:
                 now=(lambda: fixed) if fixed else None,
                 operator=self.args.global_as,
             )
+            self._desk.ensure_policy_applied()
+            self._catch_up_escalations(self._desk)
         return self._desk
+
+    def _catch_up_escalations(self, desk: HelpDesk) -> None:
+        """Record the escalations due since the store was last used (SPEC §5). Writes
+        nothing to stdout (`--json` stays pure) and never fails the command itself.
+
+        Skipped for a command that writes at an explicit `--at`: it is filling in history,
+        and a pass at today's instant would escalate what the next backfilled event (a reply
+        at 10:20) disproves. The next command without `--at` catches up.
+        """
+        from tui_desk.services import run_escalation_pass
+
+        if getattr(self.args, "at", None) is not None:
+            return
+        try:
+            report = run_escalation_pass(desk)
+        except Exception as exc:
+            if self.args.debug:
+                raise
+            sys.stderr.write(f"tui-desk: warning: the escalation pass failed: {exc}\n")
+            return
+        for warning in report.warnings:
+            sys.stderr.write(f"tui-desk: warning: {warning}\n")
 
 
 def read_body(text: str | None) -> str | None:
@@ -429,6 +465,118 @@ def cmd_queue(ctx: Context) -> int:
     return 0
 
 
+def cmd_quota(ctx: Context) -> int:
+    """Every contract's quota standing at now (SPEC §4.4, §7)."""
+    from rich.cells import cell_len
+
+    from tui_desk.services.quota import (
+        expiry_text,
+        format_day,
+        period_text,
+        quota_overview,
+        until_text,
+        usage_text,
+    )
+
+    desk = ctx.desk
+    now = desk.now()
+    quotas = quota_overview(desk, now)
+    if ctx.json:
+        emit_json([q.to_json() for q in quotas])
+        return 0
+    if not quotas:
+        print("no contracts (add one with: tui-desk contract add CUSTOMER --plan P --start DATE)")
+        return 0
+    tz = ctx.policy.desk.timezone
+    header = ("CUSTOMER", "PLAN", "PRODUCT", "PERIOD", "USED", "LEFT", "OVER", "BILL")
+    header += ("RESETS", "RUNS OUT", "CONTRACT")
+    rows = [header]
+    for q in quotas:
+        runs_out = q.forecast_exhausted_at
+        rows.append(
+            (
+                q.customer,
+                q.plan,
+                q.product or "—",
+                period_text(q, tz, now),
+                usage_text(q),
+                "—" if q.remaining is None else str(q.remaining),
+                str(q.over_quota),
+                str(q.billable),
+                until_text(q.resets_at, now),
+                format_day(runs_out, tz, now) if runs_out else "—",
+                expiry_text(q, tz, now),
+            )
+        )
+    # Terminal cells, not characters: customer names may be CJK.
+    widths = [max(cell_len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        cells = (c + " " * (w - cell_len(c)) for c, w in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
+    return 0
+
+
+def cmd_escalations(ctx: Context) -> int:
+    """Escalated tickets, highest level first, then longest overdue; and those about to
+    escalate (SPEC §5, §7)."""
+    from tui_desk.core.durations import humanize_seconds
+    from tui_desk.services import UPCOMING_WINDOWS, escalation_overview
+
+    desk = ctx.desk
+    overview = escalation_overview(desk, desk.now())
+    if ctx.json or ctx.args.json_here:
+        emit_json([row.to_json() for row in overview.escalated])
+        return 0
+    if not overview.escalated:
+        print("no escalated tickets")
+    for row in overview.escalated:
+        seconds = row.overdue_seconds
+        if seconds is None:
+            overdue = "—"
+        elif seconds >= 0:
+            overdue = f"overdue {humanize_seconds(seconds)}"
+        else:  # a warning level: the clock is not due yet
+            overdue = f"due in {humanize_seconds(-seconds)}"
+        ack = f"ack {row.acknowledged_by}" if row.acknowledged else "NOT ACKNOWLEDGED"
+        print(
+            f"L{row.level} {row.name or '':10} #{row.ticket_id:<6} {(row.clock or '—'):15} "
+            f"{overdue:>16}  since {iso(row.since)}  {row.assignee or '—':10} {ack}  "
+            f"{row.subject[:50]}"
+        )
+    for window, label in UPCOMING_WINDOWS:
+        rows = overview.upcoming_in(window)
+        if rows:
+            print(f"about to escalate {label}:")
+        for up in rows:
+            print(
+                f"  #{up.ticket_id:<6} → L{up.level} {up.name:10} {up.clock:15} at {iso(up.at)}  "
+                f"{up.assignee or '—':10} {up.subject[:50]}"
+            )
+    print(f"{overview.unacknowledged} of {len(overview.escalated)} not acknowledged")
+    return 0
+
+
+def cmd_escalation(ctx: Context) -> int:
+    """`escalation ack ID`: an operator acknowledges the ticket's escalation (SPEC §5)."""
+    from tui_desk.services import acknowledge
+
+    done = acknowledge(ctx.desk, ctx.args.id, ctx.args.as_ or ctx.args.global_as)
+    if ctx.json:
+        emit_json(
+            {
+                "ticket": done.ticket_id,
+                "level": done.level,
+                "name": done.name,
+                "acknowledged": True,
+                "by": done.by,
+                "at": iso(done.at),
+            }
+        )
+    else:
+        print(f"#{done.ticket_id} {done.name} acknowledged by {done.by}")
+    return 0
+
+
 def cmd_backup(ctx: Context) -> int:
     from tui_desk.store.engine import copy_store
 
@@ -561,6 +709,24 @@ def build_parser() -> OneLineParser:
     queue.add_argument("--limit", type=int)
     queue.set_defaults(func=cmd_queue)
 
+    quota = sub.add_parser("quota", help="each contract's quota: used, left, resets, runs out")
+    quota.set_defaults(func=cmd_quota)
+
+    escalations = sub.add_parser(
+        "escalations", help="escalated tickets and those about to escalate"
+    )
+    escalations.add_argument(
+        "--json", dest="json_here", action="store_true", help="machine-readable output"
+    )
+    escalations.set_defaults(func=cmd_escalations)
+
+    escalation = sub.add_parser("escalation", help="acknowledge a ticket's escalation")
+    es_sub = escalation.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
+    es_ack = es_sub.add_parser("ack", help="acknowledge: you are on it")
+    es_ack.add_argument("id", type=int)
+    es_ack.add_argument("--as", dest="as_", metavar="OPERATOR")
+    escalation.set_defaults(func=cmd_escalation)
+
     backup = sub.add_parser("backup", help="a consistent copy of the store")
     backup.add_argument("dest")
     backup.set_defaults(func=cmd_backup)
@@ -588,6 +754,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(ctx)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`tui-desk queue | head`): not an error worth a word.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # the one place where every failure becomes an exit code
         return _report_failure(exc, args)
 

@@ -8,8 +8,10 @@ selection, quota overage, SLA clocks) and written in bulk, so 100k tickets stay 
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -24,6 +26,7 @@ from tui_desk.core.quota import ContractTerms, decide_overage, quota_period, sel
 from tui_desk.core.rules import NewTicketFacts, apply_rules
 from tui_desk.core.sla import compute_sla
 from tui_desk.services import BadInput, sla_cache_values
+from tui_desk.store.bulk import insert_rows
 from tui_desk.store.models import (
     Contact,
     Contract,
@@ -61,7 +64,23 @@ CUSTOMERS: list[tuple[str, str, list[tuple[str, str | None, int, int | None]]]] 
         [("premium", "securevault", -60, None), ("standard", None, -60, None)],
     ),
     ("Soylent", "soylent.example", []),
+    # Unlimited when the policy has SPEC §2's `[plans.backup]` (quota = "unlimited").
+    ("Cyberdyne Systems", "cyberdyne.example", [("backup", None, -150, None)]),
 ]
+# The quota story of the Plans & quotas panel (SPEC §4.4): the share of its general
+# (product-less) contract's quota each customer uses per period before its contacts go
+# quiet until the next one. Globex nears its limit (≥ 80 %), Initech runs over it, Stark's
+# contract is about to expire, Wayne's has expired, Hooli and Acme Corp hold a SecureVault
+# contract beside their general one. Customers not listed here write without a cap.
+QUOTA_SHARES: dict[str, float] = {
+    "Globex": 0.85,
+    "Initech": 1.6,
+    "Umbrella Health": 0.5,
+    "Hooli": 0.6,
+    "Stark Industries": 0.4,
+    "Wayne Enterprises": 0.6,
+    "Acme Corp": 0.3,
+}
 FREEMAIL = ["gmail.example", "proton.example", "fastmail.example"]
 FIRST_NAMES = [
     "ana",
@@ -195,7 +214,47 @@ def generate_demo(
             rng, policy, tickets, now, plan_days, tz, customers, contracts, contacts
         )
         events = _write_tickets(conn, policy, generated, now)
-    return {"tickets": len(generated), "events": events, "customers": len(customers)}
+    escalated, escalation_events = _escalate(engine, policy, seed, now)
+    return {
+        "tickets": len(generated),
+        "events": events + escalation_events,
+        "customers": len(customers),
+        "escalated": escalated,
+    }
+
+
+def _escalate(engine: Engine, policy: Policy, seed: int, now: datetime) -> tuple[int, int]:
+    """Record the escalations the generated history reached, each at its true instant (the
+    same pass the app runs, without notifying), and let the leads acknowledge some of them:
+    about half, picked by the seed, at an instant between the escalation and now.
+    Returns (escalated tickets, events written)."""
+    from tui_desk.services import HelpDesk, run_escalation_pass
+    from tui_desk.services.escalation import acknowledge_many
+
+    desk = HelpDesk(engine, policy, now=lambda: now)
+    report = run_escalation_pass(desk, now, notify=False)
+    since: dict[int, tuple[int, datetime]] = {}  # ticket -> (level, reached at), in order
+    for reached in report.reached:
+        since[reached.ticket_id] = (reached.level, reached.at)
+    with engine.connect() as conn:
+        levels = dict(
+            conn.execute(
+                sa.select(Ticket.__table__.c.id, Ticket.__table__.c.escalation_level).where(
+                    Ticket.__table__.c.escalation_level > 0
+                )
+            ).all()
+        )
+    rng = random.Random(f"escalation acknowledgements {seed}")
+    leads = ("ana", "dmitri", "eve")  # the lead, the manager, the CTO of OPERATORS
+    acks = []
+    for ticket_id in sorted(levels):
+        level, reached_at = since.get(ticket_id, (0, now))
+        if level != levels[ticket_id] or rng.random() >= 0.5:
+            continue
+        at = reached_at + (now - reached_at) * rng.uniform(0.2, 0.9)
+        acks.append((ticket_id, leads[min(level, len(leads)) - 1], at.replace(microsecond=0)))
+    acknowledge_many(desk, acks)
+    return len(levels), report.events + len(acks)
 
 
 def _insert_accounts(
@@ -248,6 +307,67 @@ def _insert_accounts(
     return customers, contracts, contacts
 
 
+def _quota_story_weighting(
+    policy: Policy,
+    now: datetime,
+    tz: ZoneInfo,
+    customers: list[tuple[int, str]],
+    contracts: dict[int, list[ContractTerms]],
+    contacts: list[tuple[int, int | None, str]],
+    used: Counter[tuple[int, datetime]],
+) -> Callable[[random.Random, datetime], tuple[int, int | None, str]]:
+    """Who writes the next ticket: a customer (or a freemail sender) by weight, then one of
+    its contacts. A customer in QUOTA_SHARES keeps pace to reach its share of its general
+    contract's quota by the end of each period — by `now` for the current one — and is
+    skipped while ahead of that pace (`used` is the generator's running count). So the
+    panel tells the same story on most days of a period (not on its first day or two: too
+    few tickets fall in it by then), and its customers' latest tickets are recent ones."""
+    by_customer: dict[int | None, list[tuple[int, int | None, str]]] = {}
+    for contact in contacts:
+        by_customer.setdefault(contact[1], []).append(contact)
+    senders = list(by_customer)
+    shares = {cid: QUOTA_SHARES[name] for cid, name in customers if name in QUOTA_SHARES}
+    # (customer, day) -> the general contract's id, period start, pace end and cap.
+    caps: dict[tuple[int, date], tuple[int, datetime, datetime, int] | None] = {}
+
+    def cap_on(
+        customer_id: int, day: date, at: datetime
+    ) -> tuple[int, datetime, datetime, int] | None:
+        general = select_contract(contracts.get(customer_id, []), None, day)
+        plan = policy.plans.get(general.plan) if general else None
+        if general is None or plan is None or plan.quota_tickets is None:
+            return None
+        period = quota_period(plan, general, at, policy.desk.timezone, policy.desk.week_starts)
+        pace_end = now if period.end is None else min(period.end, now)
+        cap = math.ceil(shares[customer_id] * plan.quota_tickets)
+        return general.id, period.start, pace_end, cap
+
+    def weight(sender: int | None, day: date, at: datetime) -> float:
+        """Freemail and uncapped customers a steady 3-4; a capped customer its whole share
+        while behind its pace (so that it keeps up even in a small demo), else nothing."""
+        if sender is None:
+            return 4.0
+        if sender not in shares:
+            return 3.0
+        if (sender, day) not in caps:
+            caps[(sender, day)] = cap_on(sender, day, at)
+        cap = caps[(sender, day)]
+        if cap is None:
+            return 3.0
+        contract_id, period_start, pace_end, limit = cap
+        span = max((pace_end - period_start).total_seconds(), 1.0)
+        progress = min(1.0, max(0.0, (at - period_start).total_seconds() / span))
+        allowed = math.ceil(limit * progress)
+        return 0.0 if used[(contract_id, period_start)] >= allowed else float(max(limit, 1))
+
+    def pick(rng: random.Random, at: datetime) -> tuple[int, int | None, str]:
+        day = at.astimezone(tz).date()
+        sender = rng.choices(senders, [weight(s, day, at) for s in senders])[0]
+        return rng.choice(by_customer[sender])
+
+    return pick
+
+
 def _generate_tickets(
     rng, policy: Policy, count, now, days, tz, customers, contracts, contacts
 ) -> list[_Ticket]:
@@ -255,10 +375,9 @@ def _generate_tickets(
     used: Counter[tuple[int, datetime]] = Counter()
     statuses = policy.statuses
     out: list[_Ticket] = []
-    # The quota story: Initech (basic) sends many tickets so it runs over; Globex nears its limit.
-    weights = [3 if cid == 2 else 2 if cid == 1 else 1 for cid, _, _ in contacts]
+    pick_contact = _quota_story_weighting(policy, now, tz, customers, contracts, contacts, used)
     for index, created in enumerate(_created_instants(rng, count, now, days, tz), start=1):
-        contact_id, customer_id, email = rng.choices(contacts, weights)[0]
+        contact_id, customer_id, email = pick_contact(rng, created)
         template, base_tags = rng.choice(SUBJECTS)
         subject = template.format(n=rng.randint(10000, 99999))
         facts = NewTicketFacts(
@@ -388,10 +507,11 @@ def _play_conversation(
                 _event(at, "priority", operator or "ana", None, {"from": t.priority, "to": new})
             )
             t.priority = new
-    if rng.random() < 0.12:
+    days_old = age / 86400
+    if rng.random() < (0.12 if days_old < 2 else 0.02):
         return  # nobody answered yet
     rounds = rng.choice([1, 1, 1, 2, 2, 3])
-    for round_no in range(rounds):
+    for _ in range(rounds):
         at = later(rng.choice([20, 60, 240, 900]))
         if at is None:
             return
@@ -399,8 +519,8 @@ def _play_conversation(
         roll = rng.random()
         if roll < 0.3:
             set_status(at, rng.choice(statuses.paused))
-        elif roll < 0.35 and round_no == rounds - 1:
-            set_status(at, statuses.active[-1])
+        elif t.status == statuses.initial:
+            set_status(at, statuses.reopen_to)  # the first answer takes a new ticket in hand
         if rng.random() < 0.55:
             follow = later(rng.choice([60, 600, 2000]))
             if follow is None:
@@ -408,7 +528,9 @@ def _play_conversation(
             t.events.append(_event(follow, "customer_message", email, rng.choice(FOLLOW_UPS)))
             if statuses.category(t.status) in ("paused", "solved"):
                 set_status(follow, statuses.reopen_to)
-    if rng.random() < 0.55 and (at := later(600)):
+    # Old tickets are mostly done; the open backlog is mostly recent, as on a healthy desk.
+    solve_odds = 0.35 if days_old < 1 else 0.7 if days_old < 4 else 0.93
+    if rng.random() < solve_odds and (at := later(600)):
         set_status(at, statuses.solved[0])
         if rng.random() < 0.35 and (csat_at := later(600)):
             score = rng.choice([5, 5, 4, 4, 3, 2, 1])
@@ -483,8 +605,7 @@ def _write_tickets(conn: Any, policy: Policy, tickets: list[_Ticket], now: datet
             }
         )
         tag_rows.extend({"ticket_id": t.id, "tag": tag} for tag in t.tags)
-    conn.execute(sa.insert(Ticket.__table__), ticket_rows)
-    if tag_rows:
-        conn.execute(sa.insert(TicketTag.__table__), tag_rows)
-    conn.execute(sa.insert(Event.__table__), event_rows)
+    insert_rows(conn, Ticket.__table__, ticket_rows)
+    insert_rows(conn, TicketTag.__table__, tag_rows)
+    insert_rows(conn, Event.__table__, event_rows)
     return len(event_rows)

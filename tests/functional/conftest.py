@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,16 @@ from tui_desk.services import HelpDesk
 from tui_desk.store.engine import open_store
 
 DEMO_NOW = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def utc_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Screens show instants in the operator's local zone: pin it for repeatable output."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture

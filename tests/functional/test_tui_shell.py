@@ -79,7 +79,7 @@ async def test_markup_in_a_subject_is_shown_literally(make_app) -> None:  # noqa
         await _settle(app, pilot)
         table = app.screen.query_one(DataTable)
         row = table.get_row(str(created.ticket.id))
-        assert str(row[2]).endswith("[URGENT] [b]bold[/b]")
+        assert str(row[3]).endswith("[URGENT] [b]bold[/b]")
         app.open_ticket(created.ticket.id)
         await _settle(app, pilot)
         header = str(app.screen.query_one("#ticket-header").render())
@@ -90,6 +90,7 @@ async def test_setting_pending_with_s_pauses_the_clocks(make_app) -> None:  # no
     app = make_app()
     desk = app.desk
     created = desk.create_ticket("bo@globex.example", "Please help", priority="high")
+    app.advance = False  # stay on the ticket to watch its clocks
     async with app.run_test(size=(120, 40)) as pilot:
         app.open_ticket(created.ticket.id)
         await _settle(app, pilot)

@@ -224,3 +224,20 @@ def test_priority_change_is_an_event_and_changes_targets(hd: HelpDesk, clock) ->
     detail = hd.set_fields(ticket.id, priority="urgent", author="ana")
     assert detail.events[-1].kind == "priority"
     assert detail.sla.clocks["first_response"].target_seconds < before
+
+
+def test_a_changed_policy_recomputes_the_cached_clocks(hd: HelpDesk) -> None:
+    ticket = hd.create_ticket("bo@acme.io", "Hi").ticket
+    assert hd.ensure_policy_applied() == 1  # first use of this policy with this store
+    assert hd.ensure_policy_applied() is None  # nothing changed since
+    before = hd.queue()[0].next_deadline
+    hd.policy = parse_policy_text(
+        SERVICE_POLICY.replace(
+            'normal = { first_response = "2h"', 'normal = { first_response = "3h"'
+        ),
+        "changed.toml",
+    )
+    assert hd.ensure_policy_applied() == 1
+    after = hd.queue()[0].next_deadline
+    assert after is not None and before is not None and after > before
+    assert hd.ticket(ticket.id).sla.clocks["first_response"].target_seconds == 3 * 3600

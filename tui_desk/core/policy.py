@@ -22,8 +22,10 @@ def parse_hhmm(text: str) -> int:
     """Minutes after midnight for "HH:MM" ("24:00" allowed, meaning 1440)."""
     hours, _, minutes = text.partition(":")
     value = int(hours) * 60 + int(minutes)
-    if not (len(hours) == 2 and len(minutes) == 2 and 0 <= int(minutes) < 60 and 0 <= value <= 1440):
-        raise ValueError(f"{text!r} is not a time of day; write it as \"HH:MM\"")
+    if not (
+        len(hours) == 2 and len(minutes) == 2 and 0 <= int(minutes) < 60 and 0 <= value <= 1440
+    ):
+        raise ValueError(f'{text!r} is not a time of day; write it as "HH:MM"')
     return value
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from tui_desk.core.policy import Rule
 
@@ -37,34 +38,68 @@ class RuleOutcome:
     matched: list[str] = field(default_factory=list)
 
 
-def _contains_any(haystack: str, needles: tuple[str, ...]) -> bool:
-    folded = fold(haystack)
-    return any(fold(needle) in folded for needle in needles)
+@lru_cache(maxsize=4096)
+def _folded_options(options: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(fold(option) for option in options)
 
 
-def _equals_any(value: str | None, options: tuple[str, ...]) -> bool:
-    return value is not None and fold(value) in {fold(option) for option in options}
+@dataclass(frozen=True, slots=True)
+class _FoldedFacts:
+    """The facts folded once per ticket, not once per rule."""
+
+    subject: str
+    body: str
+    address: str
+    domain: str
+    customer: str | None
+    channel: str
+    tags: tuple[str, ...]
+
+    @classmethod
+    def of(cls, facts: NewTicketFacts) -> _FoldedFacts:
+        address = fold(facts.from_address)
+        return cls(
+            subject=fold(facts.subject),
+            body=fold(facts.body),
+            address=address,
+            domain=address.rpartition("@")[2],
+            customer=fold(facts.customer) if facts.customer is not None else None,
+            channel=fold(facts.channel),
+            tags=tuple(fold(tag) for tag in facts.tags),
+        )
 
 
-def rule_matches(rule: Rule, facts: NewTicketFacts) -> bool:
-    domain = facts.from_address.rpartition("@")[2]
-    checks = {
-        "subject_contains": lambda values: _contains_any(facts.subject, values),
-        "body_contains": lambda values: _contains_any(facts.body, values),
-        "from_domain": lambda values: _equals_any(domain, values),
-        "from_address": lambda values: _equals_any(facts.from_address, values),
-        "customer": lambda values: _equals_any(facts.customer, values),
-        "channel": lambda values: _equals_any(facts.channel, values),
-        "has_tag": lambda values: any(_equals_any(tag, values) for tag in facts.tags),
-    }
-    return all(checks[condition](values) for condition, values in rule.when.items())
+def _condition_holds(condition: str, options: tuple[str, ...], facts: _FoldedFacts) -> bool:
+    wanted = _folded_options(options)
+    if condition == "subject_contains":
+        return any(needle in facts.subject for needle in wanted)
+    if condition == "body_contains":
+        return any(needle in facts.body for needle in wanted)
+    if condition == "from_domain":
+        return facts.domain in wanted
+    if condition == "from_address":
+        return facts.address in wanted
+    if condition == "customer":
+        return facts.customer in wanted
+    if condition == "channel":
+        return facts.channel in wanted
+    if condition == "has_tag":
+        return any(tag in wanted for tag in facts.tags)
+    raise ValueError(f"unknown rule condition {condition!r}")
+
+
+def rule_matches(rule: Rule, facts: NewTicketFacts | _FoldedFacts) -> bool:
+    """All of the rule's conditions hold (each condition: any of its values)."""
+    folded = facts if isinstance(facts, _FoldedFacts) else _FoldedFacts.of(facts)
+    return all(_condition_holds(c, values, folded) for c, values in rule.when.items())
 
 
 def apply_rules(rules: tuple[Rule, ...], facts: NewTicketFacts) -> RuleOutcome:
     """Run every rule in order; `stop = true` on a matching rule ends evaluation."""
     outcome = RuleOutcome()
+    folded = _FoldedFacts.of(facts)
     for rule in rules:
-        if not rule_matches(rule, facts):
+        if not rule_matches(rule, folded):
             continue
         outcome.matched.append(rule.name)
         for key in ("priority", "product", "assignee", "sla"):

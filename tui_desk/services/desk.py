@@ -8,6 +8,7 @@ recomputed from the event log after every change (SPEC §3.6).
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import os
 import re
@@ -33,6 +34,7 @@ from tui_desk.store.models import (
     Customer,
     CustomerDomain,
     Event,
+    Meta,
     Operator,
     Ticket,
     TicketTag,
@@ -109,6 +111,12 @@ class TicketDetail:
 
 
 @dataclass(frozen=True, slots=True)
+class BulkResult:
+    changed: tuple[int, ...]
+    failed: tuple[tuple[int, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class QueueFilter:
     """Which tickets a queue shows. Empty tuples mean "any"."""
 
@@ -119,6 +127,10 @@ class QueueFilter:
     customers: tuple[str, ...] = ()
     assignees: tuple[str | None, ...] = ()
     exclude_assignees: tuple[str | None, ...] = ()
+    exclude_statuses: tuple[str, ...] = ()
+    exclude_priorities: tuple[str, ...] = ()
+    exclude_tags: tuple[str, ...] = ()
+    exclude_customers: tuple[str, ...] = ()
     words: tuple[str, ...] = ()
     deadline_before: datetime | None = None
     deadline_after: datetime | None = None
@@ -162,11 +174,6 @@ def _normalise_email(address: str) -> str:
         raise BadInput(f"{address!r} is not an email address (like ana@acme.io)")
     local, _, domain = address.rpartition("@")
     return f"{local}@{domain.lower()}"
-
-
-def _event_view(row: Event) -> EventView:
-    assert row.id is not None
-    return EventView(row.id, row.at, row.kind, row.author, row.body, json.loads(row.data))
 
 
 def history_from_events(events: Sequence[EventView]) -> TicketHistory:
@@ -732,6 +739,20 @@ class HelpDesk:
             self._finish(session, ticket)
         return self.ticket(ticket_id)
 
+    def set_many(self, targets: Sequence[tuple[int, int | None]], **changes: Any) -> BulkResult:
+        """The same change on several tickets, each in its own transaction (a conflict on
+        one ticket leaves the others changed); `targets` are (id, version seen)."""
+        done: list[int] = []
+        failed: list[tuple[int, str]] = []
+        for ticket_id, version in targets:
+            try:
+                self.set_fields(ticket_id, expected_version=version, **changes)
+            except ServiceError as exc:
+                failed.append((ticket_id, str(exc)))
+            else:
+                done.append(ticket_id)
+        return BulkResult(tuple(done), tuple(failed))
+
     def csat(
         self, ticket_id: int, score: int, comment: str | None = None, at: str | None = None
     ) -> TicketDetail:
@@ -763,10 +784,7 @@ class HelpDesk:
     # -- SLA cache ------------------------------------------------------------------------------
 
     def _events(self, session: Session, ticket_id: int) -> list[EventView]:
-        rows = session.exec(
-            select(Event).where(Event.ticket_id == ticket_id).order_by(col(Event.at), col(Event.id))
-        )
-        return [_event_view(row) for row in rows]
+        return _load_events(session, [ticket_id]).get(ticket_id, [])
 
     def _refresh_sla(self, session: Session, ticket: Ticket) -> TicketSla:
         history = history_from_events(self._events(session, ticket.id))
@@ -775,36 +793,66 @@ class HelpDesk:
         session.add(ticket)
         return sla
 
-    def recompute_all(self, *, batch: int = 2000) -> int:
-        """Recompute the cached clocks of every open ticket (after a policy change)."""
-        count = 0
-        now = self.now()
+    def ensure_policy_applied(self) -> int | None:
+        """If the policy changed since the store's cached clocks were computed, recompute
+        them (SPEC §3.6); returns how many tickets were recomputed, None if none needed."""
+        fingerprint = policy_fingerprint(self.policy)
+        with read_session(self.engine) as session:
+            stored = session.get(Meta, POLICY_FINGERPRINT_KEY)
+        if stored is not None and stored.value == fingerprint:
+            return None
+        return self.recompute_all()
+
+    def recompute_all(self) -> int:
+        """Recompute status categories, priority ranks and the cached clocks of every open
+        ticket from its events (after a policy change), in one transaction."""
+        table = Ticket.__table__  # type: ignore[attr-defined]
+        statuses, priorities = self.policy.statuses, self.policy.priorities
         with write_session(self.engine) as session:
+            for status in statuses.all:
+                session.execute(
+                    sa.update(table)
+                    .where(table.c.status == status)
+                    .values(status_category=statuses.category(status))
+                )
+            for rank, priority in enumerate(priorities.order):
+                session.execute(
+                    sa.update(table).where(table.c.priority == priority).values(priority_rank=rank)
+                )
+            session.merge(Meta(key=POLICY_FINGERPRINT_KEY, value=policy_fingerprint(self.policy)))
             open_ids = list(
                 session.exec(
                     select(Ticket.id).where(col(Ticket.status_category).in_(("active", "paused")))
                 )
             )
-            for start in range(0, len(open_ids), batch):
-                chunk = open_ids[start : start + batch]
-                grouped: dict[int, list[EventView]] = {i: [] for i in chunk}
-                for row in session.exec(
-                    select(Event)
-                    .where(col(Event.ticket_id).in_(chunk))
-                    .order_by(col(Event.ticket_id), col(Event.at), col(Event.id))
-                ):
-                    grouped[row.ticket_id].append(_event_view(row))
-                updates = []
-                for ticket_id, events in grouped.items():
-                    sla = compute_sla(self.policy, history_from_events(events), now)
-                    updates.append({"b_id": ticket_id, **sla_cache_values(sla)})
-                session.connection().execute(
-                    sa.update(Ticket.__table__)  # type: ignore[attr-defined]
-                    .where(Ticket.__table__.c.id == sa.bindparam("b_id"))  # type: ignore[attr-defined]
-                    .values({k: sa.bindparam(k) for k in updates[0] if k != "b_id"}),
-                    updates,
-                ) if updates else None
-                count += len(updates)
+            return self._recompute(session, open_ids)
+
+    def recompute_tickets(self, ticket_ids: Sequence[int]) -> int:
+        """Recompute the cached clocks of these tickets from their events."""
+        with write_session(self.engine) as session:
+            return self._recompute(session, ticket_ids)
+
+    def _recompute(self, session: Session, ticket_ids: Sequence[int], batch: int = 2000) -> int:
+        table = Ticket.__table__  # type: ignore[attr-defined]
+        update = (
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values({key: sa.bindparam(key) for key in SLA_CACHE_COLUMNS})
+        )
+        now = self.now()
+        count = 0
+        for start in range(0, len(ticket_ids), batch):
+            grouped = _load_events(session, ticket_ids[start : start + batch])
+            updates = [
+                {
+                    "b_id": ticket_id,
+                    **sla_cache_values(compute_sla(self.policy, history_from_events(events), now)),
+                }
+                for ticket_id, events in grouped.items()
+            ]
+            if updates:
+                session.connection().execute(update, updates)
+            count += len(updates)
         return count
 
     # -- reading ----------------------------------------------------------------------------------
@@ -903,6 +951,27 @@ class HelpDesk:
                 query = query.where(
                     sa.or_(col(Ticket.assignee).is_(None), col(Ticket.assignee) != excluded)
                 )
+        if flt.exclude_statuses:
+            query = query.where(col(Ticket.status).not_in(flt.exclude_statuses))
+        if flt.exclude_priorities:
+            query = query.where(col(Ticket.priority).not_in(flt.exclude_priorities))
+        for tag in flt.exclude_tags:
+            query = query.where(
+                ~sa.exists().where(
+                    col(TicketTag.ticket_id) == col(Ticket.id), col(TicketTag.tag) == tag
+                )
+            )
+        if flt.exclude_customers:
+            matches = [
+                col(Customer.name).ilike(f"%{_escape_like(c)}%", escape="\\")
+                for c in flt.exclude_customers
+            ]
+            query = query.where(
+                sa.or_(
+                    col(Ticket.customer_id).is_(None),
+                    col(Ticket.customer_id).not_in(select(Customer.id).where(sa.or_(*matches))),
+                )
+            )
         for word in flt.words:
             query = query.where(col(Ticket.subject).ilike(f"%{_escape_like(word)}%", escape="\\"))
         if flt.deadline_before is not None:
@@ -916,16 +985,18 @@ class HelpDesk:
         return query
 
     def queue(
-        self, flt: QueueFilter | None = None, limit: int | None = None, offset: int = 0
+        self,
+        flt: QueueFilter | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        order: str = "deadline",
     ) -> list[TicketSummary]:
-        """Tickets in the queue's order: next deadline (at risk first), priority, age."""
-        flt = flt or QueueFilter()
-        query = self._queue_query(flt).order_by(
-            col(Ticket.next_deadline).is_(None),
-            col(Ticket.next_deadline),
-            col(Ticket.priority_rank),
-            col(Ticket.created_at),
-            col(Ticket.id),
+        """Tickets in `order` (see QUEUE_ORDERS); the default is the queue's: next deadline
+        (at risk first), then priority, then age (SPEC §3.5)."""
+        if order not in QUEUE_ORDERS:
+            raise BadInput(f"no queue order {order!r} (one of: {', '.join(QUEUE_ORDERS)})")
+        query = self._queue_query(flt or QueueFilter()).order_by(
+            *QUEUE_ORDERS[order](), col(Ticket.id)
         )
         if limit is not None:
             query = query.limit(limit).offset(offset)
@@ -940,25 +1011,119 @@ class HelpDesk:
 
     def histories(self, ticket_ids: Sequence[int]) -> dict[int, TicketHistory]:
         """The event histories of several tickets in one query (for the visible queue rows)."""
-        grouped: dict[int, list[EventView]] = {i: [] for i in ticket_ids}
         with read_session(self.engine) as session:
-            for row in session.exec(
-                select(Event)
-                .where(col(Event.ticket_id).in_(list(ticket_ids)))
-                .order_by(col(Event.ticket_id), col(Event.at), col(Event.id))
-            ):
-                grouped[row.ticket_id].append(_event_view(row))
-        return {i: history_from_events(ev) for i, ev in grouped.items() if ev}
+            grouped = _load_events(session, ticket_ids)
+        return {i: history_from_events(events) for i, events in grouped.items()}
+
+    def queue_counts(self, filters: dict[str, QueueFilter]) -> dict[str, int]:
+        """How many tickets each filter matches, in one pass over the tickets."""
+        if not filters:
+            return {}
+        sums = []
+        for flt in filters.values():
+            condition = self._queue_query(flt).whereclause
+            if condition is None:
+                condition = sa.true()
+            sums.append(sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0))
+        with read_session(self.engine) as session:
+            row = session.execute(sa.select(*sums).select_from(Ticket)).one()
+        return {name: int(value) for name, value in zip(filters, row, strict=True)}
 
     def data_version(self) -> tuple[int, int]:
-        """A cheap fingerprint that changes whenever any process writes (for live refresh)."""
+        """A cheap fingerprint that changes whenever any process writes (for live refresh):
+        every ticket change appends an event; contracts change the quota panel."""
         with read_session(self.engine) as session:
             last_event = session.exec(select(sa.func.max(Event.id))).one() or 0
-            versions = session.exec(select(sa.func.sum(Ticket.version))).one() or 0
-        return int(last_event), int(versions)
+            last_contract = session.exec(select(sa.func.max(Contract.id))).one() or 0
+        return int(last_event), int(last_contract)
 
 
 # ----------------------------------------------------------------------------------------
+
+QUEUE_ORDERS: dict[str, Callable[[], tuple[Any, ...]]] = {
+    "deadline": lambda: (
+        col(Ticket.next_deadline).is_(None),
+        col(Ticket.next_deadline),
+        col(Ticket.priority_rank),
+        col(Ticket.created_at),
+    ),
+    "priority": lambda: (
+        col(Ticket.priority_rank),
+        col(Ticket.next_deadline).is_(None),
+        col(Ticket.next_deadline),
+    ),
+    "newest": lambda: (col(Ticket.created_at).desc(),),
+    "oldest": lambda: (col(Ticket.created_at),),
+    "updated": lambda: (col(Ticket.updated_at).desc(),),
+    "status": lambda: (col(Ticket.status), col(Ticket.next_deadline)),
+    "assignee": lambda: (col(Ticket.assignee).is_(None), col(Ticket.assignee)),
+}
+
+
+def _load_events(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[EventView]]:
+    """Events of several tickets, oldest first, read as plain rows (no ORM objects).
+
+    On SQLite the rows come straight from the driver: this is the hot path of recomputing
+    every ticket's clocks after a policy change.
+    """
+    ids = list(ticket_ids)
+    if not ids:
+        return {}
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        rows = _sqlite_event_rows(conn, ids)
+    else:
+        table = Event.__table__  # type: ignore[attr-defined]
+        query = (
+            sa.select(*(table.c[name] for name in _EVENT_COLUMNS))
+            .where(table.c.ticket_id.in_(ids))
+            .order_by(table.c.ticket_id, table.c.at, table.c.id)
+        )
+        rows = [tuple(row) for row in conn.execute(query)]
+    grouped: dict[int, list[EventView]] = {}
+    loads = json.loads
+    for ticket_id, event_id, at, kind, author, body, data in rows:
+        payload = {} if data == "{}" else loads(data)
+        grouped.setdefault(ticket_id, []).append(
+            EventView(event_id, at, kind, author, body, payload)
+        )
+    return grouped
+
+
+_EVENT_COLUMNS = ("ticket_id", "id", "at", "kind", "author", "body", "data")
+
+
+def _sqlite_event_rows(conn: Any, ids: list[int]) -> list[tuple[Any, ...]]:
+    cursor = conn.connection.driver_connection.cursor()
+    placeholders = ",".join("?" * len(ids))
+    cursor.execute(
+        f"SELECT {', '.join(_EVENT_COLUMNS)} FROM event WHERE ticket_id IN ({placeholders}) "
+        "ORDER BY ticket_id, at, id",
+        ids,
+    )
+    parse = datetime.fromisoformat
+    return [
+        (ticket_id, event_id, parse(at).replace(tzinfo=UTC), kind, author, body, data)
+        for ticket_id, event_id, at, kind, author, body, data in cursor.fetchall()
+    ]
+
+
+POLICY_FINGERPRINT_KEY = "policy_fingerprint"
+
+
+def policy_fingerprint(policy: Policy) -> str:
+    """Identifies the policy the cached clocks were computed with."""
+    text = json.dumps(policy.effective, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+SLA_CACHE_COLUMNS = (
+    "due_first_response",
+    "due_next_response",
+    "due_resolution",
+    "next_deadline",
+    "next_warning",
+)
 
 
 def sla_cache_values(sla: TicketSla) -> dict[str, Any]:

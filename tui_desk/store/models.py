@@ -72,6 +72,19 @@ class Contract(SQLModel, table=True):
 
 
 class Ticket(SQLModel, table=True):
+    # Quota usage (SPEC §4.2) counts a contract's tickets created in a period: one range of
+    # this index per contract, never touching the table (see services/quota.py).
+    __table_args__ = (
+        sa.Index(
+            "ix_ticket_quota_usage",
+            "contract_id",
+            "created_at",
+            "status_category",
+            "over_quota",
+            "billable",
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     subject: str
     status: str = Field(index=True)
@@ -83,7 +96,8 @@ class Ticket(SQLModel, table=True):
     customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
     assignee: str | None = Field(default=None, index=True)
     product: str | None = None
-    contract_id: int | None = Field(default=None, foreign_key="contract.id", index=True)
+    # Indexed by ix_ticket_quota_usage (contract_id first).
+    contract_id: int | None = Field(default=None, foreign_key="contract.id")
     plan: str | None = None
     sla_policy: str | None = None
     over_quota: bool = False
@@ -98,8 +112,8 @@ class Ticket(SQLModel, table=True):
     due_next_response: datetime | None = _utc_column(nullable=True)
     due_resolution: datetime | None = _utc_column(nullable=True)
     next_deadline: datetime | None = _utc_column(nullable=True, index=True)
-    next_warning: datetime | None = _utc_column(nullable=True)
-    escalation_level: int = 0
+    next_warning: datetime | None = _utc_column(nullable=True, index=True)
+    escalation_level: int = Field(default=0, index=True)
     escalation_name: str | None = None
 
 
@@ -113,14 +127,44 @@ class TicketTag(SQLModel, table=True):
 class Event(SQLModel, table=True):
     """The append-only log of SPEC §1. Rows are never updated or deleted."""
 
+    # A ticket's log is always read whole and in order: one index range, no sort.
+    __table_args__ = (sa.Index("ix_event_ticket_order", "ticket_id", "at", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
     at: datetime = _utc_column(index=True)
     kind: str = Field(index=True)
     author: str | None = None
     body: str | None = None
     data: str = "{}"  # JSON
     recorded_at: datetime = _utc_column()
+
+
+class EscalationMark(SQLModel, table=True):
+    """One row per level event the escalation pass records on a ticket, keyed by its ordinal
+    among the ticket's level events: two passes racing to record the same change collide
+    here instead of recording it twice (SPEC §5)."""
+
+    __tablename__ = "escalation_mark"
+
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    ordinal: int = Field(primary_key=True)
+    level: int
+    reached: bool
+    at: datetime = _utc_column()
+
+
+class EscalationCheck(SQLModel, table=True):
+    """When the escalation pass last evaluated a ticket (at which ticket version, under which
+    policy) and when its next level is due: lets the pass skip tickets with nothing new."""
+
+    __tablename__ = "escalation_check"
+
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    version: int
+    policy: str
+    checked_at: datetime = _utc_column()
+    next_at: datetime | None = _utc_column(nullable=True, index=True)
 
 
 class Meta(SQLModel, table=True):

@@ -1,16 +1,62 @@
-"""The Textual app: a thin face on `HelpDesk`. Screens live in `tui.screens`."""
+"""The Textual app: a thin face on `HelpDesk`. Screens live in `tui.screens`.
+
+Screens are Textual modes: `1` Queue (with the Ticket screen pushed on it), `2` the last
+opened ticket, `3` Escalations, `4` Plans & quotas.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 
-from textual.app import App
+from textual import work
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.screen import Screen
 
 from tui_desk.core.policy import Policy
 from tui_desk.paths import Locations
 from tui_desk.services import HelpDesk
+from tui_desk.tui import state
+
+
+def _queue_screen() -> Screen[Any]:
+    from tui_desk.tui.screens.queue import QueueScreen
+
+    return QueueScreen()
+
+
+def _escalations_screen() -> Screen[Any]:
+    from tui_desk.tui.screens.escalations import EscalationsScreen
+
+    return EscalationsScreen()
+
+
+def _quotas_screen() -> Screen[Any]:
+    from tui_desk.tui.screens.quotas import QuotasScreen
+
+    return QuotasScreen()
+
+
+class TicketNumberProvider(Provider):
+    """ "Go to ticket #N" in the command palette."""
+
+    async def search(self, query: str) -> Hits:
+        digits = query.strip().lstrip("#")
+        if digits.isdigit():
+            app = self.app
+            assert isinstance(app, DeskApp)
+            ticket_id = int(digits)
+            yield Hit(
+                1.0,
+                f"Go to ticket #{ticket_id}",
+                partial(app.open_ticket, ticket_id),
+                help="Open the ticket with this number",
+            )
 
 
 class DeskApp(App[int]):
@@ -18,10 +64,22 @@ class DeskApp(App[int]):
 
     CSS_PATH = "desk.tcss"
     TITLE = "tui-desk"
-    ENABLE_COMMAND_PALETTE = True
+    MODES = {
+        "queue": _queue_screen,
+        "escalations": _escalations_screen,
+        "quotas": _quotas_screen,
+    }
+    DEFAULT_MODE = "queue"
+    COMMANDS = App.COMMANDS | {TicketNumberProvider}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit_always"),
         Binding("question_mark", "help", "Keys", id="help"),
+        Binding("1", "show_queue", "Queue", show=False, id="screen_queue"),
+        Binding("2", "show_ticket", "Ticket", show=False, id="screen_ticket"),
+        Binding(
+            "3", "switch_mode('escalations')", "Escalations", show=False, id="screen_escalations"
+        ),
+        Binding("4", "switch_mode('quotas')", "Quotas", show=False, id="screen_quotas"),
     ]
 
     def __init__(
@@ -31,14 +89,27 @@ class DeskApp(App[int]):
         operator: str | None = None,
         clock: Callable[[], datetime] | None = None,
         live: bool = True,
+        locations: Locations | None = None,
     ) -> None:
         super().__init__()
         self.desk = desk
-        self.operator = operator
         self.clock = clock or (lambda: datetime.now(UTC))
         self.live = live
-        self.locations: Locations | None = None
+        self.locations = locations
+        self.settings = state.load() if live else {}
+        self.operator = (
+            operator
+            or desk.default_operator
+            or os.environ.get("TUI_DESK_OPERATOR")
+            or self.settings.get("operator")
+        )
+        desk.default_operator = self.operator
+        self.advance = bool(self.settings.get("advance", True))
+        self.last_ticket: int | None = None
+        self.operator_names: list[str] = []
         self.title = desk.policy.desk.name
+        if self.settings.get("theme"):
+            self.theme = self.settings["theme"]
 
     @property
     def policy(self) -> Policy:
@@ -48,15 +119,77 @@ class DeskApp(App[int]):
         return self.clock().astimezone(UTC)
 
     def on_mount(self) -> None:
-        from tui_desk.tui.screens.queue import QueueScreen
-
         self.apply_keymap()
-        self.push_screen(QueueScreen())
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if self.live:
+            self._start_watchers()
+        self.load_operators()
+
+    @work(thread=True, exclusive=True, group="operators")
+    def load_operators(self) -> None:
+        """Operator names for pickers, read off the UI thread; asks who you are if unknown."""
+        names = [o.name for o in self.desk.operators()]
+        self.call_from_thread(self._operators_loaded, names)
+
+    def _operators_loaded(self, names: list[str]) -> None:
+        self.operator_names = names
+        if self.operator is None and names:
+            self.choose_operator()
+
+    def _start_watchers(self) -> None:
+        from tui_desk.tui.policy_watch import watch_policy
+
+        watch_policy(self)
+        try:
+            from tui_desk.tui.escalation_watch import start_escalation_watch
+        except ImportError:  # escalations not installed in this build
+            return
+        start_escalation_watch(self)
 
     def apply_keymap(self) -> None:
         """Remap bindings by id from the policy's `[keys]` table (SPEC §2, §8)."""
-        if self.policy.keys:
-            self.set_keymap(dict(self.policy.keys))
+        self.set_keymap(dict(self.policy.keys))
+
+    def _remember_theme(self, theme: Any) -> None:
+        if self.live:
+            self.settings["theme"] = theme.name
+            state.save(self.settings)
+
+    def remember(self, **values: Any) -> None:
+        self.settings.update(values)
+        if self.live:
+            state.save(self.settings)
+
+    # -- who am I ---------------------------------------------------------------------------------
+
+    def choose_operator(self) -> None:
+        """First start without --as: pick who you are from the operators, and remember it."""
+        from tui_desk.tui.screens.pickers import PickerScreen
+
+        names = self.operator_names
+        if not names:
+            self.notify(
+                "No operators yet: add one with tui-desk operator add NAME", severity="warning"
+            )
+            return
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.set_operator(name)
+
+        self.push_screen(PickerScreen("Who are you?", names), chosen)
+
+    def set_operator(self, name: str) -> None:
+        self.operator = name
+        self.desk.default_operator = name
+        self.remember(operator=name)
+        self.notify(f"You are {name}.")
+        self.refresh_bindings()
+        for screen in self.screen_stack:
+            if hasattr(screen, "on_operator_changed"):
+                screen.on_operator_changed()
+
+    # -- navigation -------------------------------------------------------------------------------
 
     def action_help(self) -> None:
         from tui_desk.tui.screens.help import HelpScreen
@@ -64,10 +197,92 @@ class DeskApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
+    def action_show_queue(self) -> None:
+        from tui_desk.tui.screens.queue import QueueScreen
+
+        self.switch_mode("queue")
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, QueueScreen):
+            self.pop_screen()
+
+    def action_show_ticket(self) -> None:
+        if self.last_ticket is None:
+            self.notify("No ticket opened yet: pick one in the queue.", severity="warning")
+            return
+        self.open_ticket(self.last_ticket)
+
+    def queue_screen(self) -> Any:
+        from tui_desk.tui.screens.queue import QueueScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, QueueScreen):
+                return screen
+        return None
+
     def open_ticket(self, ticket_id: int, queue_ids: list[int] | None = None) -> None:
         from tui_desk.tui.screens.ticket import TicketScreen
 
-        self.push_screen(TicketScreen(ticket_id, queue_ids or []))
+        if self.current_mode != "queue":
+            self.switch_mode("queue")
+        if isinstance(self.screen, TicketScreen):
+            self.pop_screen()
+        if queue_ids is None:
+            queue = self.queue_screen()
+            queue_ids = [row.id for row in queue.rows] if queue is not None else []
+        self.last_ticket = ticket_id
+        self.push_screen(TicketScreen(ticket_id, queue_ids))
+
+    def show_customer_queue(self, customer: str) -> None:
+        """The queue filtered to one customer's open tickets (from Plans & quotas)."""
+        self.action_show_queue()
+        queue = self.queue_screen()
+        if queue is not None:
+            queue.apply_filter(f'customer:"{customer}"')
+
+    def action_toggle_advance(self) -> None:
+        self.advance = not self.advance
+        self.remember(advance=self.advance)
+        self.notify(
+            "After an action: " + ("open the next ticket" if self.advance else "stay on the ticket")
+        )
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Queue", "All open tickets (1)", self.action_show_queue)
+        yield SystemCommand(
+            "Escalations", "What is on fire (3)", partial(self.switch_mode, "escalations")
+        )
+        yield SystemCommand(
+            "Plans & quotas",
+            "Contracts and their allowances (4)",
+            partial(self.switch_mode, "quotas"),
+        )
+        state_word = "on" if self.advance else "off"
+        yield SystemCommand(
+            f"Act-then-advance: turn {'off' if self.advance else 'on'}",
+            f"Now {state_word}: after replying or changing a ticket, open the next one",
+            self.action_toggle_advance,
+        )
+        yield SystemCommand(
+            "Who am I",
+            f"Now: {self.operator or 'nobody'} — pick another operator",
+            self.choose_operator,
+        )
+        queue = self.queue_screen()
+        if queue is not None:
+            from tui_desk.tui.screens.queue import VIEWS
+
+            for key, label in VIEWS:
+                yield SystemCommand(
+                    f"View: {label}",
+                    "Show this saved view of the queue",
+                    partial(self._show_view, key),
+                )
+
+    def _show_view(self, view: str) -> None:
+        self.action_show_queue()
+        queue = self.queue_screen()
+        if queue is not None:
+            queue.show_view(view)
 
 
 def run_app(
@@ -83,9 +298,10 @@ def run_app(
 
     engine = open_store(db)
     fixed = now
-    desk = HelpDesk(engine, policy, now=(lambda: fixed) if fixed else None, operator=operator)
-    app = DeskApp(desk, operator=operator, clock=(lambda: fixed) if fixed else None)
-    app.locations = locations
+    clock = (lambda: fixed) if fixed else None
+    desk = HelpDesk(engine, policy, now=clock, operator=operator)
+    desk.ensure_policy_applied()
+    app = DeskApp(desk, operator=operator, clock=clock, locations=locations)
     app.run()
     engine.dispose()
     return app.return_code or 0

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+import tempfile
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -22,6 +26,7 @@ class ComposerScreen(ModalScreen[Draft | None]):
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", priority=True, id="send"),
         Binding("escape", "cancel", "Cancel", priority=True, id="cancel"),
+        Binding("ctrl+e", "editor", "$EDITOR", priority=True, id="editor"),
     ]
 
     def __init__(self, title: str, statuses: list[str], initial: str = "") -> None:
@@ -43,7 +48,10 @@ class ComposerScreen(ModalScreen[Draft | None]):
                     yield Select(
                         ((s, s) for s in self.statuses), prompt="(unchanged)", id="composer-status"
                     )
-                yield Label(Text("ctrl+s send · esc cancel", style="dim"), id="composer-hint")
+                yield Label(
+                    Text("ctrl+s send · ctrl+e $EDITOR · esc cancel", style="dim"),
+                    id="composer-hint",
+                )
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
@@ -58,6 +66,31 @@ class ComposerScreen(ModalScreen[Draft | None]):
             value = self.query_one(Select).value
             status = value if isinstance(value, str) else None
         self.dismiss(Draft(body, status))
+
+    def action_editor(self) -> None:
+        """Edit the draft in $VISUAL / $EDITOR; the app steps aside while it runs."""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if not editor:
+            self.notify(
+                "Set $EDITOR (e.g. export EDITOR=vim) to write in your editor.", severity="warning"
+            )
+            return
+        area = self.query_one(TextArea)
+        with tempfile.NamedTemporaryFile(
+            "w+", suffix=".md", delete=False, encoding="utf-8"
+        ) as handle:
+            handle.write(area.text)
+            path = handle.name
+        try:
+            with self.app.suspend():
+                subprocess.run([*shlex.split(editor), path], check=False)
+            with open(path, encoding="utf-8") as handle:
+                area.text = handle.read()
+        except (OSError, ValueError) as exc:  # no such editor, or suspend unsupported here
+            self.notify(f"Could not run {editor!r}: {exc}", severity="error")
+        finally:
+            os.unlink(path)
+        area.focus()
 
     def action_cancel(self) -> None:
         if self.query_one(TextArea).text.strip() and not self._confirming:

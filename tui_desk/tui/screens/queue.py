@@ -1,20 +1,26 @@
-"""The Queue screen: saved views as tabs, a page of tickets from SQL, live countdowns."""
+"""The Queue screen: saved views as tabs with counts, `/` filter, sort, multi-select and bulk
+changes, a page of tickets at a time from SQL, live countdowns for the rows on screen."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, Tab, Tabs
+from textual.widgets import DataTable, Footer, Input, Static, Tab, Tabs
+from textual.widgets.data_table import ColumnKey
 
 from tui_desk.core.events import TicketHistory
 from tui_desk.core.sla import compute_sla
-from tui_desk.services import QueueFilter, TicketSummary
+from tui_desk.services import QUEUE_ORDERS, QueueFilter, ServiceError, TicketSummary
+from tui_desk.services.query import apply_query
+from tui_desk.tui.changes import Changes, ask_change, describe
 from tui_desk.tui.widgets.clocks import clock_text
 
 PAGE_SIZE = 200
@@ -27,20 +33,31 @@ VIEWS: tuple[tuple[str, str], ...] = (
     ("pending", "Pending"),
     ("solved", "Solved"),
 )
+# key, label, width (None: takes what is left)
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("mark", " ", 1),
     ("id", "#", 6),
-    ("priority", "Pri", 7),
+    ("priority", "Pri", 6),
     ("subject", "Subject", None),
-    ("customer", "Customer", 16),
+    ("customer", "Customer", 14),
     ("status", "Status", 8),
     ("assignee", "Assignee", 8),
     ("first_response", "First", 8),
     ("next_response", "Next", 8),
     ("resolution", "Resolve", 8),
-    ("escalation", "Esc", 4),
+    ("escalation", "Esc", 3),
 )
+NARROW_HIDDEN = ("customer", "assignee", "next_response")
+NARROW_WIDTH = 110
 CLOCK_COLUMNS = ("first_response", "next_response", "resolution")
+COLUMN_ORDERS = {"priority": "priority", "status": "status", "assignee": "assignee", "id": "newest"}
 PRIORITY_STYLES = ("bold red", "yellow", "", "dim")
+
+
+class QueueTable(DataTable[Text]):
+    """The queue's table: `enter` opens the ticket under the cursor."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Open", id="open")]
 
 
 class QueueScreen(Screen[None]):
@@ -51,7 +68,13 @@ class QueueScreen(Screen[None]):
         Binding("k", "cursor_up", "Up", show=False, id="up"),
         Binding("g", "top", "Top", show=False, id="top"),
         Binding("G", "bottom", "Bottom", show=False, id="bottom"),
-        Binding("enter", "open", "Open", id="open", priority=True),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("space,x", "mark", "Mark", show=False, id="mark"),
+        Binding("s", "bulk('status')", "Status", id="status"),
+        Binding("a", "bulk('assignee')", "Assign", id="assign"),
+        Binding("t", "bulk('tags')", "Tags", show=False, id="tags"),
+        Binding("p", "bulk('priority')", "Priority", show=False, id="priority"),
+        Binding("o", "cycle_order", "Sort", show=False, id="sort"),
         Binding("right_square_bracket,tab", "next_view", "Next view", show=False, id="next_view"),
         Binding(
             "left_square_bracket,shift+tab",
@@ -60,32 +83,39 @@ class QueueScreen(Screen[None]):
             show=False,
             id="previous_view",
         ),
-        Binding("r", "reload", "Reload", show=False, id="reload"),
+        Binding("ctrl+r", "reload", "Reload", show=False, id="reload"),
+        Binding("escape", "clear", "Clear", show=False, id="clear"),
         Binding("q", "app.quit", "Quit", id="quit"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.view = "all"
+        self.query_text = ""
+        self.order = "deadline"
         self.rows: list[TicketSummary] = []
         self.histories: dict[int, TicketHistory] = {}
+        self.marked: set[int] = set()
         self.total = 0
         self._fingerprint: tuple[int, int] | None = None
         self._loading_more = False
+        self._error: str | None = None
+        self._narrow: bool | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="title-bar")
         yield Tabs(*(Tab(label, id=f"view-{key}") for key, label in VIEWS), id="views")
-        table: DataTable[Text | str] = DataTable(
-            id="queue-table", cursor_type="row", zebra_stripes=True
+        yield QueueTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+        yield Input(
+            placeholder="status:open tag:billing priority:high customer:acme -assignee:me words",
+            id="filter",
         )
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
-        yield table
         yield Static(id="queue-status")
         yield Footer()
 
     def on_mount(self) -> None:
+        self._fit_columns(self.app.size.width)
+        self.query_one("#filter", Input).display = False
         self.query_one(DataTable).focus()
         self._render_title()
         self.reload()
@@ -93,15 +123,15 @@ class QueueScreen(Screen[None]):
         if self.app.live:  # type: ignore[attr-defined]
             self.set_interval(2.0, self.check_for_changes)
 
-    # -- data ----------------------------------------------------------------------------------
+    # -- what to show ----------------------------------------------------------------------------
 
-    def queue_filter(self) -> QueueFilter:
+    def view_filter(self, view: str) -> QueueFilter:
         now: datetime = self.app.now()  # type: ignore[attr-defined]
-        me = self.app.operator or self.app.desk.default_operator  # type: ignore[attr-defined]
+        me = self.app.operator  # type: ignore[attr-defined]
         base = QueueFilter()
-        match self.view:
+        match view:
             case "mine":
-                return replace(base, assignees=(me,))
+                return replace(base, assignees=(me,)) if me else replace(base, ticket_ids=(-1,))
             case "unassigned":
                 return replace(base, assignees=(None,))
             case "at_risk":
@@ -114,20 +144,46 @@ class QueueScreen(Screen[None]):
                 return replace(base, categories=("solved",))
         return base
 
+    def current_filter(self) -> QueueFilter:
+        base = self.view_filter(self.view)
+        if not self.query_text.strip():
+            return base
+        return apply_query(base, self.query_text, self.app.policy, self.app.operator)  # type: ignore[attr-defined]
+
+    # -- loading (workers only: the UI never waits on the database) ---------------------------------
+
     @work(thread=True, exclusive=True, group="queue-load")
     def reload(self) -> None:
         desk = self.app.desk  # type: ignore[attr-defined]
-        flt = self.queue_filter()
+        try:
+            flt = self.current_filter()
+        except ServiceError as exc:
+            self.app.call_from_thread(self._show_error, str(exc))
+            return
         fingerprint = desk.data_version()
-        rows = desk.queue(flt, limit=PAGE_SIZE)
+        rows = desk.queue(flt, limit=PAGE_SIZE, order=self.order)
         total = desk.queue_count(flt)
         histories = desk.histories([r.id for r in rows])
         self.app.call_from_thread(self._show_rows, rows, histories, total, fingerprint)
+        self.count_views()
+
+    @work(thread=True, exclusive=True, group="queue-counts")
+    def count_views(self) -> None:
+        """The tabs' counts, after the page is on screen."""
+        filters = {key: self.view_filter(key) for key, _ in VIEWS}
+        counts = self.app.desk.queue_counts(filters)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._show_counts, counts)
+
+    def _show_counts(self, counts: dict[str, int]) -> None:
+        for key, label in VIEWS:
+            self.query_one(f"#view-{key}", Tab).label = f"{label} {counts[key]}"
 
     @work(thread=True, exclusive=True, group="queue-more")
     def load_more(self) -> None:
         desk = self.app.desk  # type: ignore[attr-defined]
-        rows = desk.queue(self.queue_filter(), limit=PAGE_SIZE, offset=len(self.rows))
+        rows = desk.queue(
+            self.current_filter(), limit=PAGE_SIZE, offset=len(self.rows), order=self.order
+        )
         histories = desk.histories([r.id for r in rows])
         self.app.call_from_thread(self._append_rows, rows, histories)
 
@@ -148,12 +204,13 @@ class QueueScreen(Screen[None]):
         selected = self._selected_id()
         self.rows, self.histories, self.total = rows, histories, total
         self._fingerprint = fingerprint
+        self._error = None
         with self.app.batch_update():
             table.clear()
             for ticket in rows:
                 table.add_row(*self._cells(ticket), key=str(ticket.id))
             if selected is not None and str(selected) in table.rows:
-                table.move_cursor(row=table.get_row_index(str(selected)))
+                table.move_cursor(row=table.get_row_index(str(selected)), animate=False)
         self._render_status()
 
     def _append_rows(self, rows: list[TicketSummary], histories: dict[int, TicketHistory]) -> None:
@@ -167,31 +224,37 @@ class QueueScreen(Screen[None]):
         self._loading_more = False
         self._render_status()
 
-    # -- rendering -----------------------------------------------------------------------------
+    def _show_error(self, message: str) -> None:
+        self._error = message
+        self._render_status()
 
-    def _cells(self, ticket: TicketSummary) -> list[Text | str]:
+    # -- rendering ---------------------------------------------------------------------------------
+
+    def _cells(self, ticket: TicketSummary) -> list[Text]:
         policy = self.app.policy  # type: ignore[attr-defined]
         rank = policy.priorities.rank(ticket.priority)
         style = PRIORITY_STYLES[min(rank, len(PRIORITY_STYLES) - 1)]
         subject = Text(ticket.subject, no_wrap=True, overflow="ellipsis")
         if ticket.over_quota:
-            subject = Text.assemble(("◆ ", "magenta"), subject)
-        clocks = self._clock_cells(ticket.id)
-        level = (
-            Text(f"L{ticket.escalation_level}", style="bold red")
-            if ticket.escalation_level
-            else Text("")
-        )
-        return [
-            Text(str(ticket.id), style="dim"),
-            Text(ticket.priority, style=style),
-            subject,
-            Text(ticket.customer or "—", no_wrap=True, overflow="ellipsis"),
-            Text(ticket.status),
-            Text(ticket.assignee or "—", style="" if ticket.assignee else "dim"),
-            *clocks,
-            level,
-        ]
+            subject = Text.assemble(("◆ ", "magenta"), subject, no_wrap=True, overflow="ellipsis")
+        level = Text("")
+        if ticket.escalation_level:
+            level = Text(f"L{ticket.escalation_level}", style="bold red")
+        assignee_style = "" if ticket.assignee else "dim"
+        cells: dict[str, Text] = {
+            "mark": Text("●" if ticket.id in self.marked else " ", style="bold magenta"),
+            "id": Text(str(ticket.id), style="dim"),
+            "priority": Text(ticket.priority, style=style),
+            "subject": subject,
+            "customer": Text(ticket.customer or "—", no_wrap=True, overflow="ellipsis"),
+            "status": Text(ticket.status),
+            "assignee": Text(
+                ticket.assignee or "—", style=assignee_style, no_wrap=True, overflow="ellipsis"
+            ),
+            **dict(zip(CLOCK_COLUMNS, self._clock_cells(ticket.id), strict=True)),
+            "escalation": level,
+        }
+        return [cells[key] for key, _, _ in self._visible_columns()]
 
     def _clock_cells(self, ticket_id: int) -> list[Text]:
         history = self.histories.get(ticket_id)
@@ -207,28 +270,68 @@ class QueueScreen(Screen[None]):
             return
         first = max(0, int(table.scroll_y))
         last = min(len(self.rows), first + table.size.height + 1)
+        visible = {key for key, _, _ in self._visible_columns()}
         with self.app.batch_update():
             for ticket in self.rows[first:last]:
-                for name, cell in zip(CLOCK_COLUMNS, self._clock_cells(ticket.id), strict=True):
-                    table.update_cell(str(ticket.id), name, cell)
+                row = table.get_row(str(ticket.id))
+                cells = dict(zip(CLOCK_COLUMNS, self._clock_cells(ticket.id), strict=True))
+                for name in CLOCK_COLUMNS:
+                    if name not in visible:
+                        continue
+                    index = self._column_index[name]
+                    old, new = row[index], cells[name]
+                    if old.plain != new.plain or old.style != new.style:  # repaint only changes
+                        table.update_cell(str(ticket.id), name, cells[name])
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit_columns(event.size.width)
+
+    def _visible_columns(self) -> list[tuple[str, str, int | None]]:
+        return [c for c in COLUMNS if not (self._narrow and c[0] in NARROW_HIDDEN)]
+
+    @property
+    def _column_index(self) -> dict[str, int]:
+        return {key: index for index, (key, _, _) in enumerate(self._visible_columns())}
+
+    def _fit_columns(self, width: int) -> None:
+        """Give the subject what the other columns leave; drop minor columns when narrow."""
+        table = self.query_one(DataTable)
+        narrow = width < NARROW_WIDTH
+        if narrow != self._narrow or not table.columns:
+            self._narrow = narrow
+            table.clear(columns=True)
+            for key, label, col_width in self._visible_columns():
+                table.add_column(label, key=key, width=col_width or 20)
+            for ticket in self.rows:
+                table.add_row(*self._cells(ticket), key=str(ticket.id))
+        fixed = sum((w or 0) + 2 * table.cell_padding for _, _, w in self._visible_columns())
+        subject = table.columns[ColumnKey("subject")]
+        subject.width = max(16, width - fixed - 2 * table.cell_padding - 2)
+        table.refresh()
 
     def _render_title(self) -> None:
         policy = self.app.policy  # type: ignore[attr-defined]
-        me = self.app.operator or self.app.desk.default_operator or "—"  # type: ignore[attr-defined]
+        me = self.app.operator or "—"  # type: ignore[attr-defined]
         title = Text.assemble(
-            (f" {policy.desk.name} ", "bold"), ("· Queue ", ""), (f"· you: {me}", "dim")
+            (f" {policy.desk.name} ", "bold"), "· Queue ", (f"· you: {me}", "dim")
         )
         self.query_one("#title-bar", Static).update(title)
 
     def _render_status(self) -> None:
         table = self.query_one(DataTable)
         position = table.cursor_row + 1 if self.rows else 0
-        label = dict(VIEWS)[self.view]
         text = Text.assemble(
-            (f" {label}: ", "bold"),
-            f"{position} of {self.total}",
-            ("   enter open · ? keys · tab next view", "dim"),
+            (f" {dict(VIEWS)[self.view]}: ", "bold"), f"{position} of {self.total}"
         )
+        if self.order != "deadline":
+            text.append(f" · sorted by {self.order}", style="cyan")
+        if self.marked:
+            text.append(f" · {len(self.marked)} marked", style="bold magenta")
+        if self.query_text:
+            text.append(" · filter: ", style="dim")
+            text.append(self.query_text, style="cyan")
+        if self._error:
+            text.append(f"  ✗ {self._error}", style="bold red")
         self.query_one("#queue-status", Static).update(text)
 
     def _selected_id(self) -> int | None:
@@ -237,7 +340,11 @@ class QueueScreen(Screen[None]):
             return None
         return self.rows[table.cursor_row].id
 
-    # -- events & actions -------------------------------------------------------------------
+    def on_operator_changed(self) -> None:
+        self._render_title()
+        self.reload()
+
+    # -- events & actions ------------------------------------------------------------------------
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         view = (event.tab.id or "view-all").removeprefix("view-")
@@ -245,21 +352,63 @@ class QueueScreen(Screen[None]):
             self.view = view
             self.reload()
 
+    def show_view(self, view: str) -> None:
+        self.query_one(Tabs).active = f"view-{view}"
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._render_status()
-        if (
-            not self._loading_more
-            and event.cursor_row >= len(self.rows) - 5
-            and len(self.rows) < self.total
-        ):
+        near_end = event.cursor_row >= len(self.rows) - 5
+        if not self._loading_more and near_end and len(self.rows) < self.total:
             self._loading_more = True
             self.load_more()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open()
 
-    def on_screen_resume(self) -> None:
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        self.order = COLUMN_ORDERS.get(key, "deadline")
         self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self._fingerprint is not None:
+            self.reload()
+
+    def apply_filter(self, text: str) -> None:
+        self.query_text = text
+        self.query_one("#filter", Input).value = text
+        self.reload()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.value = self.query_text
+        box.focus()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        try:
+            apply_query(QueueFilter(), event.value, self.app.policy, self.app.operator)  # type: ignore[attr-defined]
+        except ServiceError as exc:
+            self._show_error(str(exc))  # keep the box open with the text, say what is wrong
+            return
+        self.query_text = event.value.strip()
+        event.input.display = False
+        self.query_one(DataTable).focus()
+        self.reload()
+
+    def action_clear(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display:
+            box.display = False
+            self._error = None
+            self.query_one(DataTable).focus()
+        elif self.marked:
+            self.marked.clear()
+            self.reload()
+        elif self.query_text:
+            self.apply_filter("")
+        self._render_status()
 
     def action_cursor_down(self) -> None:
         self.query_one(DataTable).action_cursor_down()
@@ -278,8 +427,58 @@ class QueueScreen(Screen[None]):
         if selected is not None:
             self.app.open_ticket(selected, [r.id for r in self.rows])  # type: ignore[attr-defined]
 
+    def action_reload(self) -> None:
+        self.reload()
+
     def action_next_view(self) -> None:
         self.query_one(Tabs).action_next_tab()
 
     def action_previous_view(self) -> None:
         self.query_one(Tabs).action_previous_tab()
+
+    def action_cycle_order(self) -> None:
+        names = list(QUEUE_ORDERS)
+        self.order = names[(names.index(self.order) + 1) % len(names)]
+        self.notify(f"Sorted by {self.order}", timeout=2)
+        self.reload()
+
+    def action_mark(self) -> None:
+        selected = self._selected_id()
+        if selected is None:
+            return
+        self.marked.symmetric_difference_update({selected})
+        table = self.query_one(DataTable)
+        mark = Text("●" if selected in self.marked else " ", style="bold magenta")
+        table.update_cell(str(selected), "mark", mark)
+        table.action_cursor_down()
+        self._render_status()
+
+    def _targets(self) -> list[TicketSummary]:
+        if self.marked:
+            return [r for r in self.rows if r.id in self.marked]
+        return [r for r in self.rows if r.id == self._selected_id()]
+
+    def action_bulk(self, kind: str) -> None:
+        """Change the marked tickets (or the one under the cursor)."""
+        targets = self._targets()
+        if not targets:
+            return
+        current = getattr(targets[0], kind) if len(targets) == 1 and kind != "tags" else None
+        what = f"{len(targets)} tickets" if len(targets) > 1 else f"#{targets[0].id}"
+        ask_change(
+            self.app, kind, current, lambda changes: self._apply(targets, changes), what=what
+        )
+
+    @work(thread=True, group="queue-write")
+    def _apply(self, targets: list[TicketSummary], changes: Changes) -> None:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        result = desk.set_many([(t.id, t.version) for t in targets], **changes)
+        self.app.call_from_thread(self._applied, changes, result)
+
+    def _applied(self, changes: Changes, result: Any) -> None:
+        if result.changed:
+            self.notify(f"{describe(changes)}: {len(result.changed)} ticket(s)")
+        for ticket_id, message in result.failed:
+            self.notify(f"#{ticket_id}: {message}", severity="error", timeout=8)
+        self.marked.difference_update(result.changed)
+        self.reload()

@@ -17,6 +17,8 @@ from textual.widgets import Footer, Static
 from tui_desk.core.policy import CLOCKS
 from tui_desk.core.sla import compute_sla
 from tui_desk.services import EventView, ServiceError, TicketDetail
+from tui_desk.tui.changes import Changes, ask_change, describe
+from tui_desk.tui.screens.composer import ComposerScreen, Draft
 from tui_desk.tui.widgets.clocks import clock_text
 
 CLOCK_LABELS = {
@@ -59,7 +61,14 @@ def _event_line(event: EventView) -> Text:
                 + (f": {data['comment']}" if data.get("comment") else "")
             )
         case "escalation":
-            return Text(f"escalation: {data.get('name')} ({data.get('clock')})")
+            clock = str(data.get("clock") or "").replace("_", " ")
+            if data.get("notification") == "failed":
+                return Text(f"escalation {data.get('name')}: notification failed", style="red")
+            if data.get("reached") is False:
+                return Text(f"de-escalated from {data.get('name')} ({clock} met or ticket closed)")
+            return Text(f"escalated to {data.get('name')} ({clock})", style="bold red")
+        case "escalation_ack":
+            return Text(f"escalation acknowledged by {event.author or '—'}")
     return Text(event.kind)
 
 
@@ -72,6 +81,11 @@ class TicketScreen(Screen[None]):
         Binding("n", "note", "Note", id="note"),
         Binding("s", "status", "Status", id="status"),
         Binding("p", "priority", "Priority", id="priority"),
+        Binding("a", "assign", "Assign", id="assign"),
+        Binding("t", "tags", "Tags", show=False, id="tags"),
+        Binding("c", "csat", "CSAT", show=False, id="csat"),
+        Binding("right_square_bracket", "next_ticket", "Next", show=False, id="next_ticket"),
+        Binding("left_square_bracket", "previous_ticket", "Prev", show=False, id="previous_ticket"),
         Binding("j", "scroll_down", "Down", show=False, id="down"),
         Binding("k", "scroll_up", "Up", show=False, id="up"),
         Binding("g", "scroll_home", "Top", show=False, id="top"),
@@ -84,6 +98,8 @@ class TicketScreen(Screen[None]):
         self.ticket_id = ticket_id
         self.queue_ids = queue_ids
         self.detail: TicketDetail | None = None
+        self.last_draft: tuple[str, Draft] | None = None
+        self.quota_text: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="ticket-header")
@@ -98,15 +114,23 @@ class TicketScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="ticket-load")
     def load(self) -> None:
+        from tui_desk.services import quota_line
+
+        desk = self.app.desk  # type: ignore[attr-defined]
         try:
-            detail = self.app.desk.ticket(self.ticket_id)  # type: ignore[attr-defined]
+            detail = desk.ticket(self.ticket_id)
         except ServiceError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
-        self.app.call_from_thread(self._show, detail)
+        quota = quota_line(desk, detail.ticket, self.app.now())  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._show, detail, quota)
 
-    def _show(self, detail: TicketDetail) -> None:
+    # -- rendering ---------------------------------------------------------------------------------
+
+    def _show(self, detail: TicketDetail, quota: str | None = None) -> None:
         self.detail = detail
+        if quota is not None or detail.ticket.contract_id is None:
+            self.quota_text = quota
         t = detail.ticket
         header = Text()
         header.append(f"#{t.id} ", style="bold dim")
@@ -117,16 +141,21 @@ class TicketScreen(Screen[None]):
         if t.tags:
             header.append(" · " + " ".join(f"#{tag}" for tag in t.tags), style="magenta")
         header.append("\n")
-        plan = f"plan {t.plan}" if t.plan else "no contract"
-        header.append(f"{plan} · SLA {t.sla_policy or 'none'}", style="dim")
-        if t.over_quota:
-            header.append(" · over quota" + (" (billable)" if t.billable else ""), style="magenta")
+        header.append_text(self._plan_line(detail))
         self.query_one("#ticket-header", Static).update(header)
         self.render_clocks()
         thread = self.query_one("#thread", VerticalScroll)
         with self.app.batch_update():
             thread.remove_children()
             thread.mount_all(self._thread_widgets(detail))
+
+    def _plan_line(self, detail: TicketDetail) -> Text:
+        t = detail.ticket
+        line = Text(self.quota_text or (f"plan {t.plan}" if t.plan else "no contract"), style="dim")
+        line.append(f" · SLA {t.sla_policy or 'none'}", style="dim")
+        if t.over_quota:
+            line.append(" · over quota" + (" (billable)" if t.billable else ""), style="magenta")
+        return line
 
     def _thread_widgets(self, detail: TicketDetail) -> list[Static]:
         widgets = []
@@ -140,9 +169,8 @@ class TicketScreen(Screen[None]):
                 body = Text(event.body or "")
                 widget = Static(Text.assemble(title, "\n", body), classes=f"message {event.kind}")
             else:
-                widget = Static(
-                    Text.assemble((when + "  ", "dim"), _event_line(event)), classes="event"
-                )
+                line = Text.assemble((when + "  ", "dim"), _event_line(event))
+                widget = Static(line, classes="event")
             widgets.append(widget)
         return widgets
 
@@ -159,8 +187,10 @@ class TicketScreen(Screen[None]):
         for name in CLOCKS:
             clock = sla.clocks[name]
             text.append(f"{CLOCK_LABELS[name]:>15} ", style="bold")
-            text.append_text(clock_text(clock))
-            text.append(f" {clock.state}", style="dim")
+            cell = clock_text(clock)
+            cell.pad_right(10 - cell.cell_len)
+            text.append_text(cell)
+            text.append(f"{clock.state:9}", style="dim")
             if clock.due is not None:
                 text.append(f"  due {_local(clock.due)}")
                 if zone is not None:
@@ -169,70 +199,91 @@ class TicketScreen(Screen[None]):
         text.rstrip()
         self.query_one("#ticket-clocks", Static).update(text)
 
-    # -- actions ---------------------------------------------------------------------------------
+    # -- doing things ------------------------------------------------------------------------------
 
     @work(thread=True, group="ticket-write")
-    def _perform(self, label: str, call: Callable[[], TicketDetail]) -> None:
+    def _perform(
+        self,
+        label: str,
+        call: Callable[[], TicketDetail],
+        *,
+        advance: bool = False,
+        draft: tuple[str, Draft] | None = None,
+    ) -> None:
+        """Run a change in a worker; on failure say why and keep the draft for a retry."""
         try:
             detail = call()
         except ServiceError as exc:
-            self.app.call_from_thread(
-                self.notify, str(exc), title=f"{label} failed", severity="error"
-            )
+            self.app.call_from_thread(self._failed, label, str(exc), draft)
             return
-        self.app.call_from_thread(self._show, detail)
-        self.app.call_from_thread(self.notify, label)
+        self.app.call_from_thread(self._done, label, detail, advance)
+
+    def _failed(self, label: str, message: str, draft: tuple[str, Draft] | None) -> None:
+        self.notify(message, title=f"{label}: not done", severity="error", timeout=10)
+        if draft is not None:
+            self.last_draft = draft  # `r` / `n` reopens the composer with this text
+        self.load()
+
+    def _done(self, label: str, detail: TicketDetail, advance: bool) -> None:
+        self.last_draft = None
+        self.notify(label, timeout=3)
+        if advance and self.app.advance and self._neighbour(1) is not None:  # type: ignore[attr-defined]
+            self.action_next_ticket()
+            return
+        self._show(detail)
 
     def _version(self) -> int | None:
         return self.detail.ticket.version if self.detail else None
 
-    def action_status(self) -> None:
-        from tui_desk.tui.screens.pickers import PickerScreen
-
+    def _change(self, kind: str) -> None:
         if self.detail is None:
             return
-        statuses = self.app.policy.statuses  # type: ignore[attr-defined]
         desk = self.app.desk  # type: ignore[attr-defined]
         version = self._version()
+        current = None if kind == "tags" else getattr(self.detail.ticket, kind)
 
-        def chosen(status: str | None) -> None:
-            if status and self.detail and status != self.detail.ticket.status:
-                self._perform(
-                    f"status → {status}",
-                    lambda: desk.set_fields(
-                        self.ticket_id, status=status, expected_version=version
-                    ),
-                )
+        def apply(changes: Changes) -> None:
+            self._perform(
+                describe(changes),
+                lambda: desk.set_fields(self.ticket_id, expected_version=version, **changes),
+                advance=True,
+            )
 
-        self.app.push_screen(
-            PickerScreen("Set status", list(statuses.all), self.detail.ticket.status), chosen
-        )
+        ask_change(self.app, kind, current, apply, what=f"#{self.ticket_id}")
+
+    def action_status(self) -> None:
+        self._change("status")
 
     def action_priority(self) -> None:
+        self._change("priority")
+
+    def action_assign(self) -> None:
+        self._change("assignee")
+
+    def action_tags(self) -> None:
+        self._change("tags")
+
+    def action_csat(self) -> None:
+        """Record the customer's satisfaction score (e.g. given on a call)."""
         from tui_desk.tui.screens.pickers import PickerScreen
 
-        if self.detail is None:
-            return
-        order = self.app.policy.priorities.order  # type: ignore[attr-defined]
         desk = self.app.desk  # type: ignore[attr-defined]
-        version = self._version()
+        labels = {
+            "5 — very satisfied": 5,
+            "4 — satisfied": 4,
+            "3 — neutral": 3,
+            "2 — dissatisfied": 2,
+            "1 — very dissatisfied": 1,
+        }
 
-        def chosen(priority: str | None) -> None:
-            if priority and self.detail and priority != self.detail.ticket.priority:
-                self._perform(
-                    f"priority → {priority}",
-                    lambda: desk.set_fields(
-                        self.ticket_id, priority=priority, expected_version=version
-                    ),
-                )
+        def chosen(label: str | None) -> None:
+            if label:
+                score = labels[label]
+                self._perform(f"CSAT {score}/5 recorded", lambda: desk.csat(self.ticket_id, score))
 
-        self.app.push_screen(
-            PickerScreen("Set priority", list(order), self.detail.ticket.priority), chosen
-        )
+        self.app.push_screen(PickerScreen("Customer satisfaction", list(labels)), chosen)
 
     def _compose_message(self, kind: str) -> None:
-        from tui_desk.tui.screens.composer import ComposerScreen, Draft
-
         if self.detail is None:
             return
         desk = self.app.desk  # type: ignore[attr-defined]
@@ -243,30 +294,55 @@ class TicketScreen(Screen[None]):
             if draft is None:
                 return
             if kind == "reply":
-                self._perform(
-                    "reply sent",
-                    lambda: desk.reply(
+                label = "reply sent" + (f", status → {draft.status}" if draft.status else "")
+
+                def call() -> TicketDetail:
+                    return desk.reply(
                         self.ticket_id, draft.body, draft.status, expected_version=version
-                    ),
-                )
+                    )
             else:
-                self._perform(
-                    "note added",
-                    lambda: desk.note(self.ticket_id, draft.body, expected_version=version),
-                )
+                label = "note added"
+
+                def call() -> TicketDetail:
+                    return desk.note(self.ticket_id, draft.body, expected_version=version)
+
+            self._perform(label, call, advance=kind == "reply", draft=(kind, draft))
 
         title = (
             f"Reply to #{self.ticket_id}"
             if kind == "reply"
             else f"Internal note on #{self.ticket_id}"
         )
-        self.app.push_screen(ComposerScreen(title, statuses if kind == "reply" else []), sent)
+        initial = self.last_draft[1].body if self.last_draft and self.last_draft[0] == kind else ""
+        choices = statuses if kind == "reply" else []
+        self.app.push_screen(ComposerScreen(title, choices, initial), sent)
 
     def action_reply(self) -> None:
         self._compose_message("reply")
 
     def action_note(self) -> None:
         self._compose_message("note")
+
+    # -- moving ------------------------------------------------------------------------------------
+
+    def _neighbour(self, step: int) -> int | None:
+        if self.ticket_id not in self.queue_ids:
+            return None
+        index = self.queue_ids.index(self.ticket_id) + step
+        return self.queue_ids[index] if 0 <= index < len(self.queue_ids) else None
+
+    def action_next_ticket(self) -> None:
+        self._go(1)
+
+    def action_previous_ticket(self) -> None:
+        self._go(-1)
+
+    def _go(self, step: int) -> None:
+        target = self._neighbour(step)
+        if target is None:
+            self.notify("No more tickets in this view.", timeout=3)
+            return
+        self.app.open_ticket(target, self.queue_ids)  # type: ignore[attr-defined]
 
     def action_scroll_down(self) -> None:
         self.query_one("#thread", VerticalScroll).scroll_down()

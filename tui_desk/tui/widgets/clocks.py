@@ -16,11 +16,11 @@ STATE_STYLES = {
     "met": "green",
     "missed": "red",
 }
-PAUSE_MARK = "\u23f8"  # ⏸
+PAUSE_MARK = "\u2016"  # ‖ : narrow in every terminal, unlike the ⏸ emoji
 
 
 def clock_text(clock: Clock) -> Text:
-    """`1h 23m`, `−12m` when breached, `⏸ 40m` when paused, ✓/✗ when met/missed."""
+    """`1h 23m`, `−12m` when breached, `‖ 40m` when paused, ✓/✗ when met/missed."""
     state = clock.state
     style = STATE_STYLES.get(state, "")
     if state == "none":
