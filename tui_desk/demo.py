@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from tui_desk.core.events import TicketEvent, TicketHistory
 from tui_desk.core.policy import Policy
 from tui_desk.core.quota import ContractTerms, decide_overage, quota_period, select_contract
-from tui_desk.core.rules import NewTicketFacts, apply_rules
+from tui_desk.core.rules import NewTicketFacts, RuleOutcome, apply_rules
 from tui_desk.core.sla import compute_sla
 from tui_desk.services import BadInput, sla_cache_values
 from tui_desk.store.bulk import insert_rows
@@ -376,14 +376,19 @@ def _generate_tickets(
     statuses = policy.statuses
     out: list[_Ticket] = []
     pick_contact = _quota_story_weighting(policy, now, tz, customers, contracts, contacts, used)
+    rule_outcomes: dict[tuple[str, str], RuleOutcome] = {}
     for index, created in enumerate(_created_instants(rng, count, now, days, tz), start=1):
         contact_id, customer_id, email = pick_contact(rng, created)
         template, base_tags = rng.choice(SUBJECTS)
         subject = template.format(n=rng.randint(10000, 99999))
-        facts = NewTicketFacts(
-            subject, "", email, names.get(customer_id) if customer_id else None, "email"
-        )
-        outcome = apply_rules(policy.rules, facts)
+        # Rules see only the template's words and the sender here: decide once per pair.
+        rule_key = (template, email)
+        if rule_key not in rule_outcomes:
+            facts = NewTicketFacts(
+                subject, "", email, names.get(customer_id) if customer_id else None, "email"
+            )
+            rule_outcomes[rule_key] = apply_rules(policy.rules, facts)
+        outcome = rule_outcomes[rule_key]
         priority = (
             outcome.priority
             or rng.choices(policy.priorities.order, [1, 3, 8, 4][: len(policy.priorities.order)])[0]
@@ -539,42 +544,60 @@ def _play_conversation(
         set_status(at, statuses.void[0])
 
 
+WRITE_BATCH = 5000  # tickets per insert batch: bounded memory for 100k-ticket demos
+
+
 def _write_tickets(conn: Any, policy: Policy, tickets: list[_Ticket], now: datetime) -> int:
+    written = 0
+    for start in range(0, len(tickets), WRITE_BATCH):
+        written += _write_batch(conn, policy, tickets[start : start + WRITE_BATCH], now, written)
+    return written
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True) if data else "{}"
+
+
+EVENT_COLUMNS = ("id", "ticket_id", "at", "kind", "author", "body", "data", "recorded_at")
+NO_CACHE = dict.fromkeys(
+    ("due_first_response", "due_next_response", "due_resolution", "next_deadline", "next_warning")
+)
+
+
+def _write_batch(
+    conn: Any, policy: Policy, tickets: list[_Ticket], now: datetime, first_event_id: int
+) -> int:
     statuses = policy.statuses
     ticket_rows, tag_rows, event_rows = [], [], []
     recorded = datetime.now(UTC)
-    event_id = 0
+    event_id = first_event_id
     for t in tickets:
-        history_events = []
-        for e in sorted(t.events, key=lambda e: e["at"]):
+        t.events.sort(key=lambda e: e["at"])
+        first_id = event_id + 1
+        for e in t.events:
             event_id += 1
             event_rows.append(
-                {
-                    "id": event_id,
-                    "ticket_id": t.id,
-                    "at": e["at"],
-                    "kind": e["kind"],
-                    "author": e["author"],
-                    "body": e["body"],
-                    "data": json.dumps(e["data"], ensure_ascii=False, sort_keys=True),
-                    "recorded_at": recorded,
-                }
-            )
-            history_events.append(
-                TicketEvent(e["at"], e["kind"], e["author"], e["body"], e["data"], event_id)
+                (
+                    event_id,
+                    t.id,
+                    e["at"],
+                    e["kind"],
+                    e["author"],
+                    e["body"],
+                    _dump(e["data"]),
+                    recorded,
+                )
             )
         category = statuses.category(t.status)
-        cache = {
-            "due_first_response": None,
-            "due_next_response": None,
-            "due_resolution": None,
-            "next_deadline": None,
-            "next_warning": None,
-        }
+        cache = NO_CACHE
         if category in ("active", "paused"):
+            history_events = tuple(
+                TicketEvent(e["at"], e["kind"], e["author"], e["body"], e["data"], first_id + i)
+                for i, e in enumerate(t.events)
+            )
             opening = t.events[0]["data"]
             history = TicketHistory(
-                t.created, opening["priority"], t.sla, opening["status"], tuple(history_events)
+                t.created, opening["priority"], t.sla, opening["status"], history_events
             )
             cache = sla_cache_values(compute_sla(policy, history, now))
         ticket_rows.append(
@@ -597,15 +620,17 @@ def _write_tickets(conn: Any, policy: Policy, tickets: list[_Ticket], now: datet
                 "billable": t.billable,
                 "external_id": None,
                 "created_at": t.created,
-                "updated_at": max(e["at"] for e in t.events),
+                "updated_at": t.events[-1]["at"],
                 "version": len(t.events),
                 "escalation_level": 0,
                 "escalation_name": None,
                 **cache,
             }
         )
-        tag_rows.extend({"ticket_id": t.id, "tag": tag} for tag in t.tags)
+        tag_rows.extend((t.id, tag) for tag in t.tags)
     insert_rows(conn, Ticket.__table__, ticket_rows)
-    insert_rows(conn, TicketTag.__table__, tag_rows)
-    insert_rows(conn, Event.__table__, event_rows)
+    insert_rows(conn, TicketTag.__table__, tag_rows, ("ticket_id", "tag"))
+    insert_rows(conn, Event.__table__, event_rows, EVENT_COLUMNS)
+    for t in tickets:
+        t.events.clear()  # written: let the memory go
     return len(event_rows)

@@ -282,8 +282,9 @@ def test_demo_no_open_fills_the_given_store(run) -> None:  # noqa: ANN001
 
 
 def test_console_script_is_installed_and_runs() -> None:
-    exe = shutil.which("tui-desk")
-    assert exe, "tui-desk is not on PATH: install the package"
+    beside = Path(sys.executable).parent / "tui-desk"  # the venv's scripts, activated or not
+    exe = str(beside) if beside.exists() else shutil.which("tui-desk")
+    assert exe, "the tui-desk console script is not installed: pip install -e ."
     proc = subprocess.run(
         [exe, "--help"], capture_output=True, text=True, timeout=60, env=os.environ.copy()
     )

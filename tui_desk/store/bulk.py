@@ -19,7 +19,7 @@ def _instant(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
 def _flag(value: bool | None) -> int | None:
@@ -34,22 +34,34 @@ def _converter(column: sa.Column[Any]) -> Callable[[Any], Any] | None:
     return None
 
 
-def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert many rows with the same keys into `table` inside the caller's transaction."""
+def insert_rows(
+    conn: Connection,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]] | Sequence[Sequence[Any]],
+    columns: Sequence[str] | None = None,
+) -> None:
+    """Insert many rows into `table` inside the caller's transaction: dicts with the same
+    keys, or sequences of values in the order of `columns`."""
     if not rows:
         return
+    if columns is None:
+        columns = list(rows[0])  # type: ignore[arg-type]
+        values = [[row[c] for c in columns] for row in rows]  # type: ignore[call-overload]
+    else:
+        values = [list(row) for row in rows]
     if conn.dialect.name != "sqlite":
-        conn.execute(sa.insert(table), list(rows))
+        conn.execute(sa.insert(table), [dict(zip(columns, row, strict=True)) for row in values])
         return
-    columns = list(rows[0])
-    converters = [_converter(table.c[name]) for name in columns]
-    plan = list(zip(columns, converters, strict=True))
+    conversions = [
+        (index, convert)
+        for index, name in enumerate(columns)
+        if (convert := _converter(table.c[name])) is not None
+    ]
+    for row in values:
+        for index, convert in conversions:
+            row[index] = convert(row[index])
     sql = (
         f'INSERT INTO "{table.name}" ({", ".join(columns)}) '
         f"VALUES ({', '.join('?' for _ in columns)})"
     )
-    values = [
-        tuple(row[name] if convert is None else convert(row[name]) for name, convert in plan)
-        for row in rows
-    ]
-    conn.exec_driver_sql(sql, values)
+    conn.exec_driver_sql(sql, [tuple(row) for row in values])
