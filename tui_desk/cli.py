@@ -123,21 +123,18 @@ class Context:
     @property
     def policy(self) -> Policy:
         if self._policy is None:
-            from tui_desk.core.policy_load import (
-                default_policy_text,
-                load_policy,
-                parse_policy_text,
-            )
+            from tui_desk.core.policy import default_policy_text
+            from tui_desk.policy_cache import load_policy_cached, parse_policy_cached
 
             if self.locations.policy_exists:
-                self._policy = load_policy(self.locations.policy)
+                self._policy = load_policy_cached(self.locations.policy)
             elif self.locations.policy_source != "default":
                 raise UsageError(
                     f"no policy file at {self.locations.policy} ({self.locations.policy_source}); "
                     "create one with: tui-desk policy init PATH"
                 )
             else:
-                self._policy = parse_policy_text(default_policy_text(), "<embedded default policy>")
+                self._policy = parse_policy_cached(default_policy_text(), "<embedded default policy>")
         return self._policy
 
     def now(self) -> datetime | None:

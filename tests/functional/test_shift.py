@@ -10,7 +10,7 @@ from tui_desk.services import HelpDesk, QueueFilter
 from tui_desk.tui.app import DeskApp
 from tui_desk.tui.screens.composer import ComposerScreen
 from tui_desk.tui.screens.pickers import PickerScreen
-from tui_desk.tui.screens.queue import QueueScreen
+from tui_desk.tui.screens.queue import PAGE_SIZE, QueueScreen
 from tui_desk.tui.screens.ticket import TicketScreen
 
 from .conftest import DEMO_NOW
@@ -194,4 +194,4 @@ async def test_views_show_counts_and_switch_with_tab(make_app) -> None:  # noqa:
         assert queue.view == "pending"
         assert {r.status_category for r in queue.rows} == {"paused"}
         table = queue.query_one(DataTable)
-        assert table.row_count == min(pending, 200)
+        assert table.row_count == min(pending, PAGE_SIZE)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from importlib import resources
 from typing import Any, Literal
 
 from tui_desk.core.durations import Duration, parse_duration
@@ -161,6 +162,11 @@ class Policy:
 
     def sla_calendar(self, sla_name: str) -> CalendarSpec:
         return self.calendars[self.sla[sla_name].calendar]
+
+
+def default_policy_text() -> str:
+    """The documented default policy shipped with tui-desk (`tui-desk policy init`)."""
+    return resources.files("tui_desk").joinpath("default_policy.toml").read_text(encoding="utf-8")
 
 
 def _duration(value: str | None) -> Duration | None:

@@ -22,7 +22,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -30,7 +29,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import tomli_w
 
 from tui_desk.core.durations import Duration, format_duration_spec, parse_duration
-from tui_desk.core.policy import CLOCKS, STATUS_CATEGORIES, WEEKDAYS, Policy, build_policy
+from tui_desk.core.policy import (  # default_policy_text is re-exported for callers here
+    CLOCKS,
+    STATUS_CATEGORIES,
+    WEEKDAYS,
+    Policy,
+    build_policy,
+    default_policy_text,
+)
 
 __all__ = [
     "PolicyError",
@@ -193,11 +199,6 @@ def effective_policy_toml(policy: Policy) -> str:
     if not policy.effective:
         raise ValueError("this Policy has no effective form; build it with build_policy()")
     return _EFFECTIVE_HEADER + tomli_w.dumps(policy.effective)
-
-
-def default_policy_text() -> str:
-    """The documented default policy shipped with tui-desk (`tui-desk policy init`)."""
-    return resources.files("tui_desk").joinpath("default_policy.toml").read_text(encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------------------

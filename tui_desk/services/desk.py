@@ -859,63 +859,48 @@ class HelpDesk:
 
     def ticket(self, ticket_id: int, now: datetime | None = None) -> TicketDetail:
         with read_session(self.engine) as session:
-            ticket = session.get(Ticket, ticket_id)
-            if ticket is None:
+            found = self._summaries(session, select(Ticket).where(col(Ticket.id) == ticket_id))
+            if not found:
                 raise NotFound(f"no ticket #{ticket_id}")
-            summary = self._summaries(session, [ticket])[0]
+            summary = found[0]
             events = tuple(self._events(session, ticket_id))
         history = history_from_events(events)
         sla = compute_sla(self.policy, history, now or self.now())
         return TicketDetail(summary, sla, events, history)
 
-    def _summaries(self, session: Session, tickets: Sequence[Ticket]) -> list[TicketSummary]:
-        ids = [t.id for t in tickets]
+    def _summaries(self, session: Session, query: Any) -> list[TicketSummary]:
+        """TicketSummary rows for a ticket query, read as plain rows with the contact's
+        address and the customer's name joined in, and the tags in one more query."""
+        t = Ticket.__table__  # type: ignore[attr-defined]
+        columns = [t.c[name] for name in _SUMMARY_COLUMNS]
+        rows = session.execute(
+            query.with_only_columns(*columns, Contact.email, Customer.name)
+            .join(Contact, col(Contact.id) == t.c.contact_id)
+            .outerjoin(Customer, col(Customer.id) == t.c.customer_id)
+        ).all()
+        if not rows:
+            return []
         tags: dict[int, list[str]] = {}
-        for ticket_id, tag in session.exec(
-            select(TicketTag.ticket_id, TicketTag.tag)
-            .where(col(TicketTag.ticket_id).in_(ids))
+        for ticket_id, tag in session.execute(
+            sa.select(TicketTag.ticket_id, TicketTag.tag)  # type: ignore[call-overload]
+            .where(col(TicketTag.ticket_id).in_([row[0] for row in rows]))
             .order_by(col(TicketTag.tag))
         ):
             tags.setdefault(ticket_id, []).append(tag)
-        contact_ids = {t.contact_id for t in tickets}
-        customer_ids = {t.customer_id for t in tickets if t.customer_id}
-        contacts = dict(
-            session.exec(
-                select(Contact.id, Contact.email).where(col(Contact.id).in_(contact_ids))
-            ).all()
-        )
-        customers = dict(
-            session.exec(
-                select(Customer.id, Customer.name).where(col(Customer.id).in_(customer_ids))
-            ).all()
-        )
-        return [
-            TicketSummary(
-                id=t.id,
-                subject=t.subject,
-                status=t.status,
-                status_category=t.status_category,
-                priority=t.priority,
-                channel=t.channel,
-                customer=customers.get(t.customer_id) if t.customer_id else None,
-                contact=contacts.get(t.contact_id, ""),
-                assignee=t.assignee,
-                tags=tuple(tags.get(t.id, ())),
-                product=t.product,
-                contract_id=t.contract_id,
-                plan=t.plan,
-                sla_policy=t.sla_policy,
-                over_quota=t.over_quota,
-                billable=t.billable,
-                created_at=t.created_at,
-                updated_at=t.updated_at,
-                version=t.version,
-                next_deadline=t.next_deadline,
-                escalation_level=t.escalation_level,
-                escalation_name=t.escalation_name,
+        out = []
+        for row in rows:
+            values = dict(zip(_SUMMARY_COLUMNS, row, strict=False))
+            values.pop("contact_id")
+            values.pop("customer_id")
+            out.append(
+                TicketSummary(
+                    **values,
+                    contact=row[-2] or "",
+                    customer=row[-1],
+                    tags=tuple(tags.get(row[0], ())),
+                )
             )
-            for t in tickets
-        ]
+        return out
 
     def _queue_query(self, flt: QueueFilter) -> Any:
         query = select(Ticket)
@@ -1001,8 +986,7 @@ class HelpDesk:
         if limit is not None:
             query = query.limit(limit).offset(offset)
         with read_session(self.engine) as session:
-            tickets = list(session.exec(query))
-            return self._summaries(session, tickets) if tickets else []
+            return self._summaries(session, query)
 
     def queue_count(self, flt: QueueFilter | None = None) -> int:
         query = self._queue_query(flt or QueueFilter())
@@ -1107,6 +1091,31 @@ def _sqlite_event_rows(conn: Any, ids: list[int]) -> list[tuple[Any, ...]]:
         for ticket_id, event_id, at, kind, author, body, data in cursor.fetchall()
     ]
 
+
+# Ticket columns a TicketSummary is made of (contact and customer ids are joined to names).
+_SUMMARY_COLUMNS = (
+    "id",
+    "subject",
+    "status",
+    "status_category",
+    "priority",
+    "channel",
+    "assignee",
+    "product",
+    "contract_id",
+    "plan",
+    "sla_policy",
+    "over_quota",
+    "billable",
+    "created_at",
+    "updated_at",
+    "version",
+    "next_deadline",
+    "escalation_level",
+    "escalation_name",
+    "contact_id",
+    "customer_id",
+)
 
 POLICY_FINGERPRINT_KEY = "policy_fingerprint"
 

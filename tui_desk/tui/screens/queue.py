@@ -3,6 +3,7 @@ changes, a page of tickets at a time from SQL, live countdowns for the rows on s
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -23,7 +24,7 @@ from tui_desk.services.query import apply_query
 from tui_desk.tui.changes import Changes, ask_change, describe
 from tui_desk.tui.widgets.clocks import clock_text
 
-PAGE_SIZE = 200
+PAGE_SIZE = 100  # rows per SQL page: a few screens; more load as the cursor nears the end
 VIEWS: tuple[tuple[str, str], ...] = (
     ("all", "All open"),
     ("mine", "Mine"),
@@ -49,6 +50,7 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
 )
 NARROW_HIDDEN = ("customer", "assignee", "next_response")
 NARROW_WIDTH = 110
+COUNTS_MAX_AGE = 30.0  # seconds
 CLOCK_COLUMNS = ("first_response", "next_response", "resolution")
 COLUMN_ORDERS = {"priority": "priority", "status": "status", "assignee": "assignee", "id": "newest"}
 PRIORITY_STYLES = ("bold red", "yellow", "", "dim")
@@ -101,6 +103,8 @@ class QueueScreen(Screen[None]):
         self._loading_more = False
         self._error: str | None = None
         self._narrow: bool | None = None
+        self._counted: tuple[int, int] | None = None
+        self._counted_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield Static(id="title-bar")
@@ -165,7 +169,12 @@ class QueueScreen(Screen[None]):
         total = desk.queue_count(flt)
         histories = desk.histories([r.id for r in rows])
         self.app.call_from_thread(self._show_rows, rows, histories, total, fingerprint)
-        self.count_views()
+        # The tabs' counts do not depend on the view shown: count again when the data
+        # changed, or every half minute as tickets cross into "at risk" and "breached".
+        stamp = time.monotonic()
+        if fingerprint != self._counted or stamp - self._counted_at > COUNTS_MAX_AGE:
+            self._counted, self._counted_at = fingerprint, stamp
+            self.count_views()
 
     @work(thread=True, exclusive=True, group="queue-counts")
     def count_views(self) -> None:
@@ -192,6 +201,9 @@ class QueueScreen(Screen[None]):
         fingerprint = self.app.desk.data_version()  # type: ignore[attr-defined]
         if fingerprint != self._fingerprint:
             self.app.call_from_thread(self.reload)
+        elif time.monotonic() - self._counted_at > COUNTS_MAX_AGE:
+            self._counted_at = time.monotonic()
+            self.app.call_from_thread(self.count_views)
 
     def _show_rows(
         self,
@@ -342,6 +354,7 @@ class QueueScreen(Screen[None]):
 
     def on_operator_changed(self) -> None:
         self._render_title()
+        self._counted = None  # "Mine" means someone else now
         self.reload()
 
     # -- events & actions ------------------------------------------------------------------------
