@@ -134,7 +134,9 @@ class Context:
                     "create one with: tui-desk policy init PATH"
                 )
             else:
-                self._policy = parse_policy_cached(default_policy_text(), "<embedded default policy>")
+                self._policy = parse_policy_cached(
+                    default_policy_text(), "<embedded default policy>"
+                )
         return self._policy
 
     def now(self) -> datetime | None:

@@ -10,8 +10,10 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
+from textual.widgets.data_table import ColumnKey
 
 from tui_desk.core.durations import humanize_seconds
 from tui_desk.services import (
@@ -122,6 +124,19 @@ class EscalationsScreen(Screen[None]):
         yield upcoming
         yield Static(id="escalations-status")
         yield Footer()
+
+    def on_resize(self, event: Resize) -> None:
+        """Subjects get what the other columns leave, so every column fits the screen."""
+        for table_id, columns in (
+            ("#escalated-table", ESCALATED_COLUMNS),
+            ("#upcoming-table", UPCOMING_COLUMNS),
+        ):
+            table = self.query_one(table_id, DataTable)
+            fixed = sum((width or 0) + 2 * table.cell_padding for _, _, width in columns)
+            subject = table.columns[ColumnKey("subject")]
+            subject.width = max(16, event.size.width - fixed - 2 * table.cell_padding - 2)
+            subject.auto_width = False
+            table.refresh()
 
     def on_mount(self) -> None:
         self.query_one("#escalated-table", DataTable).focus()
