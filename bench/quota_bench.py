@@ -54,11 +54,7 @@ anchor = "contract"
 [plans.term]
 sla = "premium"
 quota = { tickets = 900, per = "term" }
-
-[plans.backup]
-sla = "standard"
-quota = "unlimited"
-"""
+"""  # the default policy already has an unlimited "backup" plan
 PLANS = ("basic", "standard", "premium", "anchored", "weekly", "quarterly", "term", "backup")
 
 
