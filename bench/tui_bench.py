@@ -33,7 +33,8 @@ CHILD = textwrap.dedent(
     args = build_parser().parse_args(["--db", sys.argv[1]])
     ctx = Context(args)
     desk = HelpDesk(open_store(sys.argv[1]), ctx.policy, operator="ana")
-    app = DeskApp(desk, operator="ana", live=False)
+    desk.ensure_policy_applied()
+    app = DeskApp(desk, operator="ana", live=True)  # as `tui-desk` runs: watchers on
 
     async def main():
         async with app.run_test(size=(120, 40)) as pilot:

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, OptionList
 
 from tests.functional.conftest import DEMO_NOW
 from tui_desk.services import escalation_overview
-from tui_desk.tui.escalation_watch import start_escalation_watch
+from tui_desk.tui.escalation_watch import FIRST_PASS_DELAY, start_escalation_watch
 from tui_desk.tui.screens.escalations import EscalationsScreen
 from tui_desk.tui.screens.pickers import PickerScreen
 from tui_desk.tui.screens.ticket import TicketScreen
@@ -154,10 +154,12 @@ async def test_a_new_escalation_while_open_notifies_and_rings_the_bell_once(
     async with app.run_test(size=(140, 40)) as pilot:
         await _settle(app, pilot)
         start_escalation_watch(app, interval=3600)
+        await pilot.pause(FIRST_PASS_DELAY + 0.3)
         await _settle(app, pilot)
         assert bells == [1]
         messages = [n.message for n in app._notifications]
         assert any(f"#{created.ticket.id}" in m and "[b]Everything[/b]" in m for m in messages)
         start_escalation_watch(app, interval=3600)  # nothing new: no second bell
+        await pilot.pause(FIRST_PASS_DELAY + 0.3)
         await _settle(app, pilot)
         assert bells == [1]

@@ -15,11 +15,12 @@ if TYPE_CHECKING:
     from textual.timer import Timer
 
 INTERVAL = 30.0  # seconds between passes; well inside the pass's catch-up window
+FIRST_PASS_DELAY = 1.0  # seconds after the app starts
 _SHOWN = 3  # escalations named in one notification
 
 
 def start_escalation_watch(app: App[Any], interval: float = INTERVAL) -> Timer:
-    """Run the pass now and then every `interval` seconds; returns the timer.
+    """Run the pass shortly after start and then every `interval` seconds; returns the timer.
 
     `app` must have `desk` (a HelpDesk) and `now()` (the app's clock), like `DeskApp`.
     Passes never overlap: a pass still running when the timer fires is left to finish.
@@ -41,7 +42,8 @@ def start_escalation_watch(app: App[Any], interval: float = INTERVAL) -> Timer:
                 running.release()
                 raise
 
-    run_pass()
+    # The first pass waits a moment so that it does not compete with the first paint.
+    app.set_timer(FIRST_PASS_DELAY, run_pass, name="escalation-catch-up")
     return app.set_interval(interval, run_pass, name="escalation-watch")
 
 

@@ -168,13 +168,14 @@ class QueueScreen(Screen[None]):
         rows = desk.queue(flt, limit=PAGE_SIZE, order=self.order)
         total = desk.queue_count(flt)
         histories = desk.histories([r.id for r in rows])
-        self.app.call_from_thread(self._show_rows, rows, histories, total, fingerprint)
         # The tabs' counts do not depend on the view shown: count again when the data
-        # changed, or every half minute as tickets cross into "at risk" and "breached".
+        # changed, or every half minute as tickets cross into "at risk" and "breached";
+        # after the rows are painted, so that the page shows first.
         stamp = time.monotonic()
-        if fingerprint != self._counted or stamp - self._counted_at > COUNTS_MAX_AGE:
+        recount = fingerprint != self._counted or stamp - self._counted_at > COUNTS_MAX_AGE
+        if recount:
             self._counted, self._counted_at = fingerprint, stamp
-            self.count_views()
+        self.app.call_from_thread(self._show_rows, rows, histories, total, fingerprint, recount)
 
     @work(thread=True, exclusive=True, group="queue-counts")
     def count_views(self) -> None:
@@ -211,6 +212,7 @@ class QueueScreen(Screen[None]):
         histories: dict[int, TicketHistory],
         total: int,
         fingerprint: tuple[int, int],
+        recount: bool = False,
     ) -> None:
         table = self.query_one(DataTable)
         selected = self._selected_id()
@@ -224,6 +226,8 @@ class QueueScreen(Screen[None]):
             if selected is not None and str(selected) in table.rows:
                 table.move_cursor(row=table.get_row_index(str(selected)), animate=False)
         self._render_status()
+        if recount:
+            self.call_after_refresh(self.count_views)
 
     def _append_rows(self, rows: list[TicketSummary], histories: dict[int, TicketHistory]) -> None:
         table = self.query_one(DataTable)
