@@ -186,15 +186,16 @@ class TicketScreen(Screen[None]):
         text = Text()
         for name in CLOCKS:
             clock = sla.clocks[name]
-            text.append(f"{CLOCK_LABELS[name]:>15} ", style="bold")
+            text.append(f"{CLOCK_LABELS[name]:>14} ", style="bold")
             cell = clock_text(clock)
-            cell.pad_right(10 - cell.cell_len)
+            cell.pad_right(9 - cell.cell_len)
             text.append_text(cell)
             text.append(f"{clock.state:9}", style="dim")
             if clock.due is not None:
-                text.append(f"  due {_local(clock.due)}")
-                if zone is not None:
-                    text.append(f" ({clock.due.astimezone(zone):%H:%M} {zone.key})", style="dim")
+                text.append(f"due {_local(clock.due)}")
+                if zone is not None:  # the SLA calendar's own wall clock, e.g. "10:37 Berlin"
+                    city = zone.key.rpartition("/")[2].replace("_", " ")
+                    text.append(f" ({clock.due.astimezone(zone):%H:%M} {city})", style="dim")
             text.append("\n")
         text.rstrip()
         self.query_one("#ticket-clocks", Static).update(text)
