@@ -7,14 +7,16 @@ Heavy imports (the store, Textual) happen inside the commands that need them so 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from tui_desk import __version__
 from tui_desk.paths import Locations, locate
@@ -744,10 +746,42 @@ def _log_to_file(loc: Locations) -> Path | None:
         return None
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
+
+
+class TerminalSafeOutput(io.TextIOBase):
+    """Human output with control characters from user text replaced, so that a subject
+    such as "\x1b]0;pwned\x07" cannot drive the operator's terminal (SPEC §9)."""
+
+    def __init__(self, target: TextIO) -> None:
+        self.target = target
+
+    def write(self, text: str) -> int:
+        self.target.write(_CONTROL.sub("\ufffd", text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def fileno(self) -> int:
+        return self.target.fileno()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[Context], int] = getattr(args, "func", cmd_tui)
+    if args.json or func in (cmd_tui, cmd_demo, cmd_policy):
+        return _run(func, args)
+    real_stdout = sys.stdout
+    sys.stdout = TerminalSafeOutput(real_stdout)  # type: ignore[assignment]
+    try:
+        return _run(func, args)
+    finally:
+        sys.stdout = real_stdout
+
+
+def _run(func: Callable[[Context], int], args: argparse.Namespace) -> int:
     try:
         ctx = Context(args)
         return func(ctx)

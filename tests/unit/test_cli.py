@@ -305,3 +305,14 @@ def test_unexpected_errors_are_one_line_and_logged(
     assert err.count("\n") == 1 and "disk on fire" in err and "Traceback" not in err
     logs = list(isolated_environment.rglob("tui-desk.log"))
     assert logs and "disk on fire" in logs[0].read_text()
+
+
+def test_control_characters_in_user_text_never_reach_the_terminal(run) -> None:  # noqa: ANN001
+    evil = "Hi \x1b]0;pwned\x07 \x1b[2J there"
+    assert run("ticket", "new", "--from", "a@b.example", "--subject", evil)[0] == 0
+    code, out, _ = run("ticket", "show", "1")
+    assert code == 0 and "\x1b" not in out and "\x07" not in out and "pwned" in out
+    code, out, _ = run("queue")
+    assert "\x1b" not in out
+    code, out, _ = run("--json", "ticket", "show", "1")
+    assert json.loads(out)["subject"] == evil  # machine output keeps the text exactly
