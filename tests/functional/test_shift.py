@@ -10,7 +10,7 @@ from tui_desk.services import HelpDesk, QueueFilter
 from tui_desk.tui.app import DeskApp
 from tui_desk.tui.screens.composer import ComposerScreen
 from tui_desk.tui.screens.pickers import PickerScreen
-from tui_desk.tui.screens.queue import PAGE_SIZE, QueueScreen
+from tui_desk.tui.screens.queue import QueueScreen
 from tui_desk.tui.screens.ticket import TicketScreen
 
 from .conftest import DEMO_NOW
@@ -194,4 +194,20 @@ async def test_views_show_counts_and_switch_with_tab(make_app) -> None:  # noqa:
         assert queue.view == "pending"
         assert {r.status_category for r in queue.rows} == {"paused"}
         table = queue.query_one(DataTable)
-        assert table.row_count == min(pending, PAGE_SIZE)
+        assert table.row_count == min(pending, queue.page_size)
+
+
+async def test_the_queue_pages_from_sql_as_the_cursor_nears_the_end(make_app) -> None:  # noqa: ANN001
+    app = make_app()
+    async with app.run_test(size=(120, 24)) as pilot:
+        await _settle(app, pilot)
+        queue = app.screen
+        queue.show_view("solved")
+        await _settle(app, pilot)
+        assert queue.total > queue.page_size, "the demo needs more solved tickets than a page"
+        assert len(queue.rows) == queue.page_size
+        await pilot.press("G")
+        await _settle(app, pilot)
+        assert len(queue.rows) == min(queue.total, 2 * queue.page_size)
+        status = str(queue.query_one("#queue-status").render())
+        assert f"of {queue.total}" in status

@@ -133,7 +133,7 @@ class Event(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")
     at: datetime = _utc_column(index=True)
-    kind: str = Field(index=True)
+    kind: str
     author: str | None = None
     body: str | None = None
     data: str = "{}"  # JSON

@@ -24,7 +24,7 @@ from tui_desk.services.query import apply_query
 from tui_desk.tui.changes import Changes, ask_change, describe
 from tui_desk.tui.widgets.clocks import clock_text
 
-PAGE_SIZE = 100  # rows per SQL page: a few screens; more load as the cursor nears the end
+MIN_PAGE = 40  # rows per SQL page at least; more load as the cursor nears the end
 VIEWS: tuple[tuple[str, str], ...] = (
     ("all", "All open"),
     ("mine", "Mine"),
@@ -148,6 +148,12 @@ class QueueScreen(Screen[None]):
                 return replace(base, categories=("solved",))
         return base
 
+    @property
+    def page_size(self) -> int:
+        """A screenful and a little more: every row added costs a measurement of its cells,
+        so a page is sized to the terminal, not to the store."""
+        return max(MIN_PAGE, self.app.size.height + 10)
+
     def current_filter(self) -> QueueFilter:
         base = self.view_filter(self.view)
         if not self.query_text.strip():
@@ -165,7 +171,7 @@ class QueueScreen(Screen[None]):
             self.app.call_from_thread(self._show_error, str(exc))
             return
         fingerprint = desk.data_version()
-        rows = desk.queue(flt, limit=PAGE_SIZE, order=self.order)
+        rows = desk.queue(flt, limit=self.page_size, order=self.order)
         total = desk.queue_count(flt)
         histories = desk.histories([r.id for r in rows])
         # The tabs' counts do not depend on the view shown: count again when the data
@@ -192,7 +198,7 @@ class QueueScreen(Screen[None]):
     def load_more(self) -> None:
         desk = self.app.desk  # type: ignore[attr-defined]
         rows = desk.queue(
-            self.current_filter(), limit=PAGE_SIZE, offset=len(self.rows), order=self.order
+            self.current_filter(), limit=self.page_size, offset=len(self.rows), order=self.order
         )
         histories = desk.histories([r.id for r in rows])
         self.app.call_from_thread(self._append_rows, rows, histories)
