@@ -24,6 +24,7 @@ from tui_desk.services import (
     UpcomingEscalation,
     acknowledge,
 )
+from tui_desk.tui.widgets.table import DeskTable
 
 ESCALATED_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("level", "Level", 14),
@@ -96,8 +97,6 @@ class EscalationsScreen(Screen[None]):
         Binding("enter", "open", "Open", id="open"),
         Binding("e", "acknowledge", "Acknowledge", id="acknowledge"),
         Binding("a", "assign", "Assign", id="assign"),
-        Binding("j", "cursor_down", "Down", show=False, id="down"),
-        Binding("k", "cursor_up", "Up", show=False, id="up"),
         Binding("ctrl+r", "reload", "Reload", show=False, id="reload"),
         Binding("q", "app.quit", "Quit", show=False, id="quit"),
     ]
@@ -111,14 +110,12 @@ class EscalationsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="title-bar")
-        escalated: DataTable[Text] = DataTable(
-            id="escalated-table", cursor_type="row", zebra_stripes=True
-        )
+        escalated = DeskTable(id="escalated-table", cursor_type="row", zebra_stripes=True)
         for key, label, width in ESCALATED_COLUMNS:
             escalated.add_column(label, key=key, width=width)
         yield escalated
         yield Static(Text("About to escalate"), id="upcoming-title")
-        upcoming: DataTable[Text] = DataTable(id="upcoming-table", cursor_type="row")
+        upcoming = DeskTable(id="upcoming-table", cursor_type="row")
         for key, label, width in UPCOMING_COLUMNS:
             upcoming.add_column(label, key=key, width=width)
         yield upcoming
@@ -375,14 +372,6 @@ class EscalationsScreen(Screen[None]):
         else:
             app.call_from_thread(self.notify, f"#{ticket_id} assigned to {name}.", markup=False)
         app.call_from_thread(self.reload)
-
-    def action_cursor_down(self) -> None:
-        table = self.focused if isinstance(self.focused, DataTable) else None
-        (table or self.query_one("#escalated-table", DataTable)).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        table = self.focused if isinstance(self.focused, DataTable) else None
-        (table or self.query_one("#escalated-table", DataTable)).action_cursor_up()
 
     def action_reload(self) -> None:
         self.reload()

@@ -23,6 +23,7 @@ from tui_desk.services import QUEUE_ORDERS, QueueFilter, ServiceError, TicketSum
 from tui_desk.services.query import apply_query
 from tui_desk.tui.changes import Changes, ask_change, describe
 from tui_desk.tui.widgets.clocks import clock_text
+from tui_desk.tui.widgets.table import DeskTable
 
 MIN_PAGE = 40  # rows per SQL page at least; more load as the cursor nears the end
 VIEWS: tuple[tuple[str, str], ...] = (
@@ -56,20 +57,16 @@ COLUMN_ORDERS = {"priority": "priority", "status": "status", "assignee": "assign
 PRIORITY_STYLES = ("bold red", "yellow", "", "dim")
 
 
-class QueueTable(DataTable[Text]):
+class QueueTable(DeskTable):
     """The queue's table: `enter` opens the ticket under the cursor."""
 
-    BINDINGS = [Binding("enter", "select_cursor", "Open", id="open")]
+    BINDINGS = [*DeskTable.BINDINGS, Binding("enter", "select_cursor", "Open", id="open")]
 
 
 class QueueScreen(Screen[None]):
     """One row per ticket, ordered by next deadline, priority, then age (SPEC §3.5)."""
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="down"),
-        Binding("k", "cursor_up", "Up", show=False, id="up"),
-        Binding("g", "top", "Top", show=False, id="top"),
-        Binding("G", "bottom", "Bottom", show=False, id="bottom"),
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("space,x", "mark", "Mark", show=False, id="mark"),
         Binding("s", "bulk('status')", "Status", id="status"),
@@ -432,18 +429,6 @@ class QueueScreen(Screen[None]):
         elif self.query_text:
             self.apply_filter("")
         self._render_status()
-
-    def action_cursor_down(self) -> None:
-        self.query_one(DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one(DataTable).action_cursor_up()
-
-    def action_top(self) -> None:
-        self.query_one(DataTable).move_cursor(row=0)
-
-    def action_bottom(self) -> None:
-        self.query_one(DataTable).move_cursor(row=max(0, len(self.rows) - 1))
 
     def action_open(self) -> None:
         selected = self._selected_id()

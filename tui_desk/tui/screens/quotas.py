@@ -28,6 +28,7 @@ from tui_desk.services.quota import (
     usage_bar,
     usage_text,
 )
+from tui_desk.tui.widgets.table import DeskTable
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("customer", "Customer", None),
@@ -69,10 +70,13 @@ HIGH_FIRST = frozenset({"used", "over", "billable"})
 RELOAD_SECONDS = 60.0  # "resets in" and forecasts move with time even when no data changes
 
 
-class QuotaTable(DataTable[Text]):
+class QuotaTable(DeskTable):
     """The contracts table: `enter` opens the customer's tickets."""
 
-    BINDINGS = [Binding("enter", "select_cursor", "Customer's tickets", id="open")]
+    BINDINGS = [
+        *DeskTable.BINDINGS,
+        Binding("enter", "select_cursor", "Customer's tickets", id="open"),
+    ]
 
 
 class QuotasScreen(Screen[None]):
@@ -89,10 +93,6 @@ class QuotasScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="down"),
-        Binding("k", "cursor_up", "Up", show=False, id="up"),
-        Binding("g", "top", "Top", show=False, id="top"),
-        Binding("G", "bottom", "Bottom", show=False, id="bottom"),
         Binding("o", "cycle_sort", "Sort", id="sort"),
         Binding("O", "reverse_sort", "Reverse", id="sort_reverse"),
         Binding("ctrl+r", "reload", "Reload", show=False, id="reload"),
@@ -308,18 +308,6 @@ class QuotasScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.reload()
-
-    def action_cursor_down(self) -> None:
-        self.query_one(DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one(DataTable).action_cursor_up()
-
-    def action_top(self) -> None:
-        self.query_one(DataTable).move_cursor(row=0)
-
-    def action_bottom(self) -> None:
-        self.query_one(DataTable).move_cursor(row=max(0, len(self.rows) - 1))
 
 
 def _next_boundary(quotas: list[ContractQuota], now: datetime) -> datetime | None:
