@@ -70,3 +70,54 @@ def test_not_a_database_gives_a_store_error(tmp_path: Path) -> None:
     bogus.write_text("this is not sqlite\n" * 100)
     with pytest.raises(StoreError, match="cannot open the store"):
         open_store(str(bogus))
+
+
+def test_an_older_store_is_backed_up_then_upgraded(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui_desk.store.engine as engine_module
+
+    open_store(str(db_path)).dispose()  # a store at the current version…
+    steps: list[int] = []
+
+    def add_column(conn: sa.Connection) -> None:
+        steps.append(2)
+        conn.exec_driver_sql("ALTER TABLE operator ADD COLUMN shift VARCHAR")
+
+    # …which a newer tui-desk with one more migration step opens.
+    monkeypatch.setattr(engine_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(engine_module.MIGRATIONS, SCHEMA_VERSION + 1, add_column)
+    engine = open_store(str(db_path))
+    engine.dispose()
+    assert steps == [2]
+    backups = list(db_path.parent.glob(f"{db_path.name}.v{SCHEMA_VERSION}-*.bak"))
+    assert len(backups) == 1 and stat.S_IMODE(os.stat(backups[0]).st_mode) == 0o600
+    with sqlite3.connect(backups[0]) as conn:  # the backup is the store as it was
+        assert "shift" not in {row[1] for row in conn.execute("PRAGMA table_info(operator)")}
+    with sqlite3.connect(db_path) as conn:
+        assert "shift" in {row[1] for row in conn.execute("PRAGMA table_info(operator)")}
+        (value,) = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    assert int(value) == SCHEMA_VERSION + 1
+    open_store(str(db_path)).dispose()  # already upgraded: nothing runs twice
+    assert steps == [2]
+
+
+def test_a_failing_upgrade_leaves_the_store_as_it_was(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui_desk.store.engine as engine_module
+
+    open_store(str(db_path)).dispose()
+
+    def broken(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("ALTER TABLE operator ADD COLUMN shift VARCHAR")
+        raise RuntimeError("step failed half-way")
+
+    monkeypatch.setattr(engine_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(engine_module.MIGRATIONS, SCHEMA_VERSION + 1, broken)
+    with pytest.raises(RuntimeError):
+        open_store(str(db_path))
+    with sqlite3.connect(db_path) as conn:
+        assert "shift" not in {row[1] for row in conn.execute("PRAGMA table_info(operator)")}
+        (value,) = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    assert int(value) == SCHEMA_VERSION
