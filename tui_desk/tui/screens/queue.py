@@ -351,6 +351,11 @@ class QueueScreen(Screen[None]):
             text.append(self.query_text, style="cyan")
         if self._error:
             text.append(f"  ✗ {self._error}", style="bold red")
+        elif self._fingerprint == (0, 0):
+            text.append(
+                "   an empty desk: add tickets with `tui-desk ticket new`, or try `tui-desk demo`",
+                style="dim",
+            )
         self.query_one("#queue-status", Static).update(text)
 
     def _selected_id(self) -> int | None:
