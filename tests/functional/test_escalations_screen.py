@@ -110,7 +110,10 @@ async def test_a_assigns_the_ticket_through_the_operator_picker(make_app) -> Non
         await _settle(app, pilot)
         assert isinstance(app.screen, PickerScreen)
         options = app.screen.query_one(OptionList)
+        await pilot.pause()  # let the picker finish mounting (it highlights the current one)
         options.highlighted = app.screen.options.index("ben")
+        await pilot.pause()
+        assert options.highlighted == app.screen.options.index("ben")
         await pilot.press("enter")
         await _settle(app, pilot)
         assert app.screen is screen

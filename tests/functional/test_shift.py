@@ -3,7 +3,7 @@ bulk-assign, search by customer, and a key remapped through the policy's [keys] 
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input, TextArea
+from textual.widgets import DataTable, Input, OptionList, TextArea
 
 from tui_desk.core.policy_load import default_policy_text, parse_policy_text
 from tui_desk.services import HelpDesk, QueueFilter
@@ -24,10 +24,14 @@ async def _settle(app, pilot) -> None:  # noqa: ANN001
 
 
 async def _pick(pilot, screen: PickerScreen, value: str) -> None:  # noqa: ANN001
+    await pilot.pause()  # the picker highlights the current value when it mounts
+    options = screen.query_one(OptionList)
+    current = options.highlighted or 0
     index = screen.options.index(value)
-    current = screen.options.index(screen.current) if screen.current in screen.options else 0
     keys = ["down"] * (index - current) if index >= current else ["up"] * (current - index)
-    await pilot.press(*keys, "enter")
+    await pilot.press(*keys)
+    assert options.highlighted == index
+    await pilot.press("enter")
 
 
 async def test_a_shift_at_the_keyboard(make_app) -> None:  # noqa: ANN001

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, OptionList
 
 from tui_desk.tui.screens.help import HelpScreen
 from tui_desk.tui.screens.queue import QueueScreen
@@ -96,10 +96,12 @@ async def test_setting_pending_with_s_pauses_the_clocks(make_app) -> None:  # no
         await _settle(app, pilot)
         await pilot.press("s")
         await pilot.pause()
-        statuses = list(desk.policy.statuses.all)
-        current = statuses.index(created.ticket.status)
-        target = statuses.index("pending")
-        await pilot.press(*(["down"] * (target - current)), "enter")
+        await pilot.pause()  # the picker highlights the current status when it mounts
+        options = app.screen.query_one(OptionList)
+        target = list(desk.policy.statuses.all).index("pending")
+        await pilot.press(*(["down"] * (target - (options.highlighted or 0))))
+        assert options.highlighted == target
+        await pilot.press("enter")
         await _settle(app, pilot)
         detail = desk.ticket(created.ticket.id)
         assert detail.ticket.status == "pending"
