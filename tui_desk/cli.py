@@ -436,7 +436,7 @@ def cmd_queue(ctx: Context) -> int:
     a = ctx.args
     desk = ctx.desk
     for status in a.status:
-        desk._check_status(status)
+        desk.check_status(status)
     flt = QueueFilter(statuses=tuple(a.status))
     tickets = desk.queue(flt, limit=a.limit)
     histories = desk.histories([t.id for t in tickets])

@@ -394,7 +394,7 @@ class HelpDesk:
                 f"the subject is {len(subject)} characters long; keep it under {MAX_SUBJECT}"
             )
         if priority is not None:
-            self._check_priority(priority)
+            self.check_priority(priority)
         channel = (channel or "email").strip().lower()
         created = self.instant(at)
         with write_session(self.engine) as session:
@@ -492,14 +492,16 @@ class HelpDesk:
 
     # -- tickets: changes ---------------------------------------------------------------------
 
-    def _check_priority(self, priority: str) -> None:
+    def check_priority(self, priority: str) -> None:
+        """BadInput naming the known priorities unless `priority` is one of them."""
         order = self.policy.priorities.order
         if priority not in order:
             raise BadInput(
                 f"no priority {priority!r}{_did_you_mean(priority, order)} (one of: {', '.join(order)})"
             )
 
-    def _check_status(self, status: str) -> None:
+    def check_status(self, status: str) -> None:
+        """BadInput naming the known statuses unless `status` is one of them."""
         known = self.policy.statuses.all
         if status not in known:
             raise BadInput(
@@ -583,7 +585,7 @@ class HelpDesk:
         """A public reply; with `status`, the status change follows the reply (SPEC §3.2)."""
         _require_text(body, "the reply")
         if status is not None:
-            self._check_status(status)
+            self.check_status(status)
         when = self.instant(at)
         with write_session(self.engine) as session:
             ticket = self._load_for_write(session, ticket_id, expected_version)
@@ -650,9 +652,9 @@ class HelpDesk:
     ) -> TicketDetail:
         """`ticket set`: several changes in one action, one event each, in a fixed order."""
         if status is not None:
-            self._check_status(status)
+            self.check_status(status)
         if priority is not None:
-            self._check_priority(priority)
+            self.check_priority(priority)
         tags = [_clean_tag(t) for t in tags]
         untags = [_clean_tag(t) for t in untags]
         due = None
