@@ -215,3 +215,21 @@ async def test_the_queue_pages_from_sql_as_the_cursor_nears_the_end(make_app) ->
         assert len(queue.rows) == min(queue.total, 2 * queue.page_size)
         status = str(queue.query_one("#queue-status").render())
         assert f"of {queue.total}" in status
+
+
+async def test_another_operators_reply_appears_on_an_open_ticket(demo_desk: HelpDesk) -> None:
+    app = DeskApp(demo_desk, operator="ana", clock=lambda: DEMO_NOW, live=True)
+    target = demo_desk.queue(limit=1)[0].id
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_ticket(target)
+        await _settle(app, pilot)
+        ticket = app.screen
+        assert isinstance(ticket, TicketScreen)
+        before = len(ticket.query(".message"))
+        await pilot.pause(2.3)  # the watcher has taken its first look
+        demo_desk.reply(target, "Answered from another terminal", author="ben")
+        for _ in range(100):  # the watcher looks every 2 s; allow for a slow machine
+            await pilot.pause(0.1)
+            if len(ticket.query(".message")) > before:
+                break
+        assert len(ticket.query(".message")) == before + 1

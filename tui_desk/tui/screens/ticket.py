@@ -100,6 +100,7 @@ class TicketScreen(Screen[None]):
         self.detail: TicketDetail | None = None
         self.last_draft: tuple[str, Draft] | None = None
         self.quota_text: str | None = None
+        self._fingerprint: tuple[int, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="ticket-header")
@@ -111,6 +112,18 @@ class TicketScreen(Screen[None]):
         self.query_one("#thread").focus()
         self.load()
         self.set_interval(1.0, self.render_clocks)
+        if self.app.live:  # type: ignore[attr-defined]
+            self.set_interval(2.0, self.check_for_changes)
+
+    @work(thread=True, exclusive=True, group="ticket-watch")
+    def check_for_changes(self) -> None:
+        """Another operator's reply or change appears here within 2 s (SPEC §8)."""
+        fingerprint = self.app.desk.data_version()  # type: ignore[attr-defined]
+        if self._fingerprint is None:
+            self._fingerprint = fingerprint
+        elif fingerprint != self._fingerprint:
+            self._fingerprint = fingerprint
+            self.app.call_from_thread(self.load)
 
     @work(thread=True, exclusive=True, group="ticket-load")
     def load(self) -> None:
