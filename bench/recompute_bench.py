@@ -8,10 +8,10 @@ Budget: 100k tickets < 5 s; 50 rows' clocks < 2 ms.
 from __future__ import annotations
 
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
+
+from _stores import demo_store
 
 from tui_desk.core.policy_load import default_policy_text, parse_policy_text
 from tui_desk.core.sla import compute_sla
@@ -21,22 +21,7 @@ from tui_desk.store.engine import open_store
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    path = Path(f"/tmp/tui-desk-bench-{count}.sqlite3")
-    if not path.exists():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tui_desk.cli",
-                "--db",
-                str(path),
-                "demo",
-                "--tickets",
-                str(count),
-                "--no-open",
-            ],
-            check=True,
-        )
+    path = demo_store(count)
     policy = parse_policy_text(default_policy_text(), "default")
     desk = HelpDesk(open_store(str(path)), policy)
     ids = [t.id for t in desk.queue(_all_statuses(desk))]

@@ -21,6 +21,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from _stores import demo_store  # bench/ is the script directory
+
 CHILD = textwrap.dedent(
     """
     import asyncio, os, sys, time
@@ -46,26 +48,6 @@ CHILD = textwrap.dedent(
     asyncio.run(main())
     """
 )
-
-
-def store(count: int) -> Path:
-    path = Path(f"/tmp/tui-desk-bench-{count}.sqlite3")
-    if not path.exists():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tui_desk.cli",
-                "--db",
-                str(path),
-                "demo",
-                "--tickets",
-                str(count),
-                "--no-open",
-            ],
-            check=True,
-        )
-    return path
 
 
 def first_page(path: Path, runs: int = 5) -> list[float]:
@@ -131,7 +113,7 @@ def describe(values: list[float]) -> str:
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    path = store(count)
+    path = demo_store(count)
     print(f"store: {path} ({count} tickets)")
     print(f"first queue page from process start: {describe(first_page(path))}")
     figures = asyncio.run(interactive(path))

@@ -1,5 +1,15 @@
 """Small policy files for tests, written in the SPEC §2 schema."""
 
+
+def weekdays(*spans: str) -> str:
+    """Monday to Friday with the same working hours, as calendar lines."""
+    hours = ", ".join(f'"{span}"' for span in spans)
+    return "".join(f"{day} = [{hours}]\n" for day in ("mon", "tue", "wed", "thu", "fri"))
+
+
+OFFICE_WEEK = weekdays("09:00-18:00")
+LUNCH_WEEK = weekdays("09:00-12:00", "13:00-18:00")
+
 SERVICE_POLICY = """
 [desk]
 name = "Test Desk"
@@ -8,12 +18,7 @@ default_sla = "standard"
 
 [calendars.office]
 timezone = "Europe/Berlin"
-mon = ["09:00-18:00"]
-tue = ["09:00-18:00"]
-wed = ["09:00-18:00"]
-thu = ["09:00-18:00"]
-fri = ["09:00-18:00"]
-holidays = ["12-25"]
+@OFFICE_WEEK@holidays = ["12-25"]
 
 [calendars.always]
 always = true
@@ -72,20 +77,10 @@ default_sla = "office"
 
 [calendars.office]
 timezone = "Europe/Berlin"
-mon = ["09:00-18:00"]
-tue = ["09:00-18:00"]
-wed = ["09:00-18:00"]
-thu = ["09:00-18:00"]
-fri = ["09:00-18:00"]
-
+@OFFICE_WEEK@
 [calendars.lunch]
 timezone = "Europe/Berlin"
-mon = ["09:00-12:00", "13:00-18:00"]
-tue = ["09:00-12:00", "13:00-18:00"]
-wed = ["09:00-12:00", "13:00-18:00"]
-thu = ["09:00-12:00", "13:00-18:00"]
-fri = ["09:00-12:00", "13:00-18:00"]
-
+@LUNCH_WEEK@
 [sla.office]
 calendar = "office"
 warn_at = "75%"
@@ -125,3 +120,11 @@ name = "executive"
 at = "breach+2h"
 notify = ["cto"]
 """
+
+
+def _expand(text: str) -> str:
+    return text.replace("@OFFICE_WEEK@", OFFICE_WEEK).replace("@LUNCH_WEEK@", LUNCH_WEEK)
+
+
+SERVICE_POLICY = _expand(SERVICE_POLICY)
+ESCALATION_POLICY = _expand(ESCALATION_POLICY)

@@ -437,16 +437,8 @@ def cmd_queue(ctx: Context) -> int:
     desk = ctx.desk
     for status in a.status:
         desk.check_status(status)
-    flt = QueueFilter(statuses=tuple(a.status))
-    tickets = desk.queue(flt, limit=a.limit)
-    histories = desk.histories([t.id for t in tickets])
-    from tui_desk.core.sla import compute_sla
-
     now = desk.now()
-    rows = []
-    for t in tickets:
-        sla = compute_sla(ctx.policy, histories[t.id], now)
-        rows.append((t, sla))
+    rows = desk.queue_with_clocks(QueueFilter(statuses=tuple(a.status)), limit=a.limit, now=now)
     if ctx.json:
         out = []
         for t, sla in rows:

@@ -990,6 +990,15 @@ class HelpDesk:
         with read_session(self.engine) as session:
             return self._summaries(session, query)
 
+    def queue_with_clocks(
+        self, flt: QueueFilter | None = None, limit: int | None = None, now: datetime | None = None
+    ) -> list[tuple[TicketSummary, TicketSla]]:
+        """The queue's tickets with their clocks evaluated at `now` (default: now)."""
+        tickets = self.queue(flt, limit=limit)
+        histories = self.histories([t.id for t in tickets])
+        at = now or self.now()
+        return [(t, compute_sla(self.policy, histories[t.id], at)) for t in tickets]
+
     def queue_count(self, flt: QueueFilter | None = None) -> int:
         query = self._queue_query(flt or QueueFilter())
         with read_session(self.engine) as session:
