@@ -6,6 +6,8 @@ default filled in, see `policy_load`) into these objects. Nothing here reads fil
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
@@ -162,6 +164,23 @@ class Policy:
 
     def sla_calendar(self, sla_name: str) -> CalendarSpec:
         return self.calendars[self.sla[sla_name].calendar]
+
+
+def policy_digest(policy: Policy) -> str:
+    """SHA-256 (hex) of the effective policy: identifies the policy that cached clocks and
+    escalation checks in the store were computed under."""
+    cached = _DIGESTS.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    text = json.dumps(policy.effective, sort_keys=True, default=str)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if len(_DIGESTS) >= 8:
+        _DIGESTS.pop(next(iter(_DIGESTS)))
+    _DIGESTS[id(policy)] = (policy, digest)
+    return digest
+
+
+_DIGESTS: dict[int, tuple[Policy, str]] = {}
 
 
 def default_policy_text() -> str:

@@ -8,13 +8,13 @@ recomputed from the event log after every change (SPEC §3.6).
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,11 +23,22 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from tui_desk.core.events import TicketEvent, TicketHistory
-from tui_desk.core.policy import Policy
+from tui_desk.core.policy import Policy, policy_digest
 from tui_desk.core.quota import ContractTerms, decide_overage, quota_period, select_contract
 from tui_desk.core.rules import NewTicketFacts, apply_rules
 from tui_desk.core.sla import TicketSla, compute_sla
+from tui_desk.services.base import (
+    POLICY_KEY,
+    BadInput,
+    Conflict,
+    DeskBase,
+    NotFound,
+    ServiceError,
+    parse_day,
+    parse_instant,
+)
 from tui_desk.store.engine import read_session, write_session
+from tui_desk.store.lite import Reader
 from tui_desk.store.models import (
     Contact,
     Contract,
@@ -42,24 +53,6 @@ from tui_desk.store.models import (
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 MAX_SUBJECT = 998  # RFC 5322 line limit: a generous, well-known bound
-
-
-class ServiceError(Exception):
-    """A use case refused; `exit_code` follows SPEC §7."""
-
-    exit_code = 1
-
-
-class BadInput(ServiceError):
-    exit_code = 2
-
-
-class NotFound(ServiceError):
-    exit_code = 3
-
-
-class Conflict(ServiceError):
-    exit_code = 4
 
 
 # ----------------------------------------------------------------------------------------
@@ -142,26 +135,6 @@ class QueueFilter:
 # Helpers
 
 
-def parse_instant(text: str, desk_tz: str) -> datetime:
-    """ISO 8601 with an offset or Z; a naive value means the desk's zone (SPEC §7)."""
-    try:
-        value = datetime.fromisoformat(text.strip().replace("z", "Z"))
-    except ValueError:
-        raise BadInput(
-            f"{text!r} is not an ISO 8601 instant (e.g. 2026-11-20T09:30+01:00)"
-        ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(desk_tz))
-    return value.astimezone(UTC)
-
-
-def parse_day(text: str, what: str = "date") -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise BadInput(f"{what} {text!r} is not a date; write it as YYYY-MM-DD") from None
-
-
 def _require_text(value: str | None, what: str) -> str:
     if value is None or not value.strip():
         raise BadInput(f"{what} is empty; give some text")
@@ -196,7 +169,7 @@ def history_from_events(events: Sequence[EventView]) -> TicketHistory:
 # The desk
 
 
-class HelpDesk:
+class HelpDesk(DeskBase):
     """The use cases, bound to one store, one policy and a notion of "now"."""
 
     def __init__(
@@ -206,19 +179,14 @@ class HelpDesk:
         now: Callable[[], datetime] | None = None,
         operator: str | None = None,
     ) -> None:
+        super().__init__(policy, now, operator)
         self.engine = engine
-        self.policy = policy
-        self._now = now or (lambda: datetime.now(UTC))
-        self.default_operator = operator
 
-    # -- time -----------------------------------------------------------------------------
-
-    def now(self) -> datetime:
-        return self._now().astimezone(UTC).replace(microsecond=0)
-
-    def instant(self, text: str | None) -> datetime:
-        """`--at` text or now."""
-        return self.now() if text is None else parse_instant(text, self.policy.desk.timezone)
+    @contextmanager
+    def reading(self) -> Iterator[Reader]:
+        """One read transaction for hand-written SQL on the engine's own driver."""
+        with self.engine.connect() as conn, conn.begin():
+            yield Reader(conn.connection.driver_connection, str(conn.dialect.paramstyle))
 
     # -- operators, customers, contracts ----------------------------------------------------
 
@@ -1128,13 +1096,12 @@ _SUMMARY_COLUMNS = (
     "customer_id",
 )
 
-POLICY_FINGERPRINT_KEY = "policy_fingerprint"
+POLICY_FINGERPRINT_KEY = POLICY_KEY
 
 
 def policy_fingerprint(policy: Policy) -> str:
     """Identifies the policy the cached clocks were computed with."""
-    text = json.dumps(policy.effective, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return policy_digest(policy)
 
 
 SLA_CACHE_COLUMNS = (

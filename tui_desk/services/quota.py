@@ -5,14 +5,10 @@ quota` and the ticket screen's quota line, counted in SQL with one aggregate per
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, overload
 from zoneinfo import ZoneInfo
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from tui_desk.core.durations import humanize_seconds
 from tui_desk.core.policy import Plan, Policy
@@ -29,8 +25,11 @@ from tui_desk.core.quota import (
     standing_period,
     usage_level,
 )
-from tui_desk.services.desk import HelpDesk, ServiceError, TicketSummary
-from tui_desk.store.models import Contract, Customer, Event, Ticket, UtcDateTime
+from tui_desk.services.base import DeskBase
+from tui_desk.store.lite import Reader, to_db
+
+if TYPE_CHECKING:
+    from tui_desk.services.desk import TicketSummary
 
 # Contracts per aggregate statement: 3 bound values each stays far below SQLite's
 # (32,766) and PostgreSQL's (65,535) limits on parameters.
@@ -111,7 +110,7 @@ class _Usage:
 
 
 def quota_overview(
-    desk: HelpDesk, now: datetime | None = None, *, contract_ids: tuple[int, ...] = ()
+    desk: DeskBase, now: datetime | None = None, *, contract_ids: tuple[int, ...] = ()
 ) -> list[ContractQuota]:
     """Every contract's standing at `now` (default: the desk's now), ordered by customer,
     product and start; `contract_ids` narrows it to those contracts.
@@ -123,32 +122,26 @@ def quota_overview(
     now = (now or desk.now()).astimezone(UTC)
     policy = desk.policy
     # One read transaction: the contracts and their counts come from one snapshot.
-    with desk.engine.connect() as conn, conn.begin():
-        contract, customer = _CONTRACT.c, _CUSTOMER.c
-        contracts = sa.select(
-            contract.id,
-            contract.customer_id,
-            contract.plan,
-            contract.product,
-            contract.start,
-            contract.end,
-            customer.name,
-        ).join(_CUSTOMER, customer.id == contract.customer_id)
+    with desk.reading() as reader:
+        sql = _CONTRACTS
         if contract_ids:
-            contracts = contracts.where(contract.id.in_(contract_ids))
-        rows = conn.execute(contracts).all()
-        windows = [_window(policy, now, *row) for row in rows]
+            sql += f" WHERE contract.id IN ({', '.join('?' * len(contract_ids))})"
+        rows = reader.rows(sql, contract_ids)
+        windows = [
+            _window(policy, now, cid, customer_id, plan, product, start, end, name)
+            for cid, customer_id, plan, product, start, end, name in rows
+        ]
         usage: dict[int, _Usage] = {w.contract.id: _Usage() for w in windows}
         for start in range(0, len(windows), _CHUNK):
             chunk = windows[start : start + _CHUNK]
-            _count_usage(conn, chunk, now, usage)
-            _correct_for_later_status_changes(conn, policy, chunk, now, usage)
+            _count_usage(reader, chunk, now, usage)
+            _correct_for_later_status_changes(reader, policy, chunk, now, usage)
     windows.sort(key=lambda w: (w.customer.casefold(), w.contract.product or "", w.contract.start))
     return [_standing(w, usage[w.contract.id], now) for w in windows]
 
 
 def contract_quota(
-    desk: HelpDesk, contract_id: int, now: datetime | None = None
+    desk: DeskBase, contract_id: int, now: datetime | None = None
 ) -> ContractQuota | None:
     """One contract's standing, or None when there is no such contract."""
     found = quota_overview(desk, now, contract_ids=(contract_id,))
@@ -162,11 +155,11 @@ def _window(
     customer_id: int,
     plan_name: str,
     product: str | None,
-    start: object,
-    end: object,
+    start: date | str,
+    end: date | str | None,
     customer: str,
 ) -> _Window:
-    terms = ContractTerms(contract_id, customer_id, plan_name, product, start, end)  # type: ignore[arg-type]
+    terms = ContractTerms(contract_id, customer_id, plan_name, product, _day(start), _day(end))
     desk_tz = policy.desk.timezone
     plan = policy.plans.get(plan_name)
     known = plan is not None
@@ -182,101 +175,62 @@ def _window(
     return _Window(terms, customer, plan, known, period, term, state, until)
 
 
-# The windows travel as a VALUES list written with the driver's own placeholders:
-# SQLAlchemy compiles a 1,000-row VALUES construct anew on every call (~200 ms), while the
-# statements below have no parameters of their own and compile once per dialect.
-_WINDOW = sa.table(
-    "quota_window", sa.column("cid"), sa.column("lo"), sa.column("hi"), sa.column("asof")
+_CONTRACTS = (
+    "SELECT contract.id, contract.customer_id, contract.plan, contract.product,"
+    ' contract.start, contract."end", customer.name'
+    " FROM contract JOIN customer ON customer.id = contract.customer_id"
 )
-_TICKET: sa.Table = Ticket.__table__  # type: ignore[attr-defined]
-_EVENT: sa.Table = Event.__table__  # type: ignore[attr-defined]
-_CONTRACT: sa.Table = Contract.__table__  # type: ignore[attr-defined]
-_CUSTOMER: sa.Table = Customer.__table__  # type: ignore[attr-defined]
-_ONE, _ZERO = sa.literal_column("1", sa.Integer()), sa.literal_column("0", sa.Integer())
-_IN_WINDOW = sa.and_(
-    _TICKET.c.contract_id == _WINDOW.c.cid,
-    _TICKET.c.created_at >= _WINDOW.c.lo,
-    _TICKET.c.created_at < _WINDOW.c.hi,
+# The windows travel in front of each statement as a VALUES list: (contract, counted from,
+# counted until, now). Tickets created in a window, joined through the covering index
+# ix_ticket_quota_usage: one index range per contract, the table untouched.
+_IN_WINDOW = (
+    "FROM quota_window JOIN ticket ON ticket.contract_id = quota_window.cid"
+    " AND ticket.created_at >= quota_window.lo AND ticket.created_at < quota_window.hi"
 )
-# Per contract: tickets created in its window that are not void today. With the covering
-# index ix_ticket_quota_usage this is one index range per contract, table untouched.
+# Per contract: tickets created in its window that are not void today.
 _USAGE = (
-    sa.select(
-        _TICKET.c.contract_id,
-        sa.func.count(),
-        sa.func.sum(sa.case((_TICKET.c.over_quota, _ONE), else_=_ZERO)),
-        sa.func.sum(sa.case((_TICKET.c.billable, _ONE), else_=_ZERO)),
-    )
-    .select_from(_WINDOW)
-    .join(_TICKET, _IN_WINDOW)
-    .where(_TICKET.c.status_category != sa.literal_column("'void'"))
-    .group_by(_TICKET.c.contract_id)
+    "SELECT ticket.contract_id, count(*),"
+    " sum(CASE WHEN ticket.over_quota THEN 1 ELSE 0 END),"
+    " sum(CASE WHEN ticket.billable THEN 1 ELSE 0 END) "
+    + _IN_WINDOW
+    + " WHERE ticket.status_category != 'void' GROUP BY ticket.contract_id"
 )
 # The events after `asof` of the windows' tickets. No filter on `kind`: the event table's
 # (ticket_id) index must drive this join, not its (kind) one.
 _LATER_EVENTS = (
-    sa.select(
-        _TICKET.c.id,
-        _TICKET.c.contract_id,
-        _TICKET.c.status_category,
-        _TICKET.c.over_quota,
-        _TICKET.c.billable,
-        _EVENT.c.kind,
-        _EVENT.c.data,
-    )
-    .select_from(_WINDOW)
-    .join(_TICKET, _IN_WINDOW)
-    .join(_EVENT, sa.and_(_EVENT.c.ticket_id == _TICKET.c.id, _EVENT.c.at > _WINDOW.c.asof))
-    .order_by(_EVENT.c.ticket_id, _EVENT.c.at, _EVENT.c.id)
+    "SELECT ticket.id, ticket.contract_id, ticket.status_category, ticket.over_quota,"
+    " ticket.billable, event.kind, event.data "
+    + _IN_WINDOW
+    + " JOIN event ON event.ticket_id = ticket.id AND event.at > quota_window.asof"
+    " ORDER BY event.ticket_id, event.at, event.id"
 )
-_COMPILED: dict[tuple[str, str], str] = {}
-_PLACEHOLDERS: dict[str, Callable[[int], str]] = {
-    "qmark": lambda _n: "?",
-    "format": lambda _n: "%s",
-    "pyformat": lambda _n: "%s",
-    "numeric": lambda n: f":{n}",
-    "numeric_dollar": lambda n: f"${n}",
-}
 
 
 def _run_over_windows(
-    conn: Connection, name: str, statement: sa.Select[Any], windows: list[_Window], now: datetime
+    reader: Reader, statement: str, windows: list[_Window], now: datetime
 ) -> list[tuple[Any, ...]]:
     """`statement` with the `quota_window` rows (contract, from, until, now) in front."""
-    dialect = conn.dialect
-    key = (dialect.name, name)
-    if key not in _COMPILED:
-        compiled = statement.compile(dialect=dialect)
-        assert not compiled.params, "window statements must not carry parameters"
-        _COMPILED[key] = str(compiled)
-    placeholder = _PLACEHOLDERS.get(str(dialect.paramstyle))
-    if placeholder is None:
-        raise ServiceError(f"quota counting does not support the {dialect.driver} driver")
-    instant = UtcDateTime().dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
-    asof = instant(now)
+    asof = to_db(now)
     params: list[Any] = []
-    rows = []
     for window in windows:
-        marks = ", ".join(placeholder(len(params) + i + 1) for i in range(4))
-        rows.append(f"({marks})")
-        params += [window.contract.id, instant(window.period.start), instant(window.until), asof]
-    values = ", ".join(rows)
-    sql = f"WITH quota_window (cid, lo, hi, asof) AS (VALUES {values}) {_COMPILED[key]}"
-    return [tuple(row) for row in conn.exec_driver_sql(sql, tuple(params))]
+        params += [window.contract.id, to_db(window.period.start), to_db(window.until), asof]
+    values = ", ".join(["(?, ?, ?, ?)"] * len(windows))
+    sql = f"WITH quota_window (cid, lo, hi, asof) AS (VALUES {values}) {statement}"
+    return reader.rows(sql, params)
 
 
 def _count_usage(
-    conn: Connection, windows: list[_Window], now: datetime, usage: dict[int, _Usage]
+    reader: Reader, windows: list[_Window], now: datetime, usage: dict[int, _Usage]
 ) -> None:
     """The one aggregate: per contract, tickets created in its window and not void now."""
     if not windows:
         return
-    for contract_id, used, over, billable in _run_over_windows(conn, "usage", _USAGE, windows, now):
+    for contract_id, used, over, billable in _run_over_windows(reader, _USAGE, windows, now):
         usage[contract_id] = _Usage(int(used), int(over or 0), int(billable or 0))
 
 
 def _correct_for_later_status_changes(
-    conn: Connection,
+    reader: Reader,
     policy: Policy,
     windows: list[_Window],
     now: datetime,
@@ -289,10 +243,9 @@ def _correct_for_later_status_changes(
     read (bounded by the periods' sizes, however far back `now` is)."""
     if not windows:
         return
-    later = sa.select(_EVENT.c.id).where(_EVENT.c.at > now).limit(1)
-    if conn.execute(later).first() is None:
+    if reader.value("SELECT id FROM event WHERE at > ? LIMIT 1", (to_db(now),)) is None:
         return
-    events = _run_over_windows(conn, "later_events", _LATER_EVENTS, windows, now)
+    events = _run_over_windows(reader, _LATER_EVENTS, windows, now)
     seen: set[int] = set()
     for ticket_id, contract_id, category, over, billable, kind, data in events:
         if kind != "status" or ticket_id in seen:
@@ -336,6 +289,15 @@ def _standing(w: _Window, usage: _Usage, now: datetime) -> ContractQuota:
         share=None if not limit else usage.used / limit,
         level=usage_level(usage.used, limit, w.state),
     )
+
+
+@overload
+def _day(value: date | str) -> date: ...
+@overload
+def _day(value: date | str | None) -> date | None: ...
+def _day(value: date | str | None) -> date | None:
+    """A stored day: text on SQLite, a date from drivers with a native type."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -442,7 +404,7 @@ def describe_quota(quota: ContractQuota, desk_tz: str, now: datetime) -> str:
     return " · ".join(parts)
 
 
-def quota_line(desk: HelpDesk, ticket: TicketSummary, now: datetime | None = None) -> str | None:
+def quota_line(desk: DeskBase, ticket: TicketSummary, now: datetime | None = None) -> str | None:
     """The ticket screen's quota line for the ticket's contract as it stands now, or None
     for a ticket under no contract."""
     if ticket.contract_id is None:

@@ -20,9 +20,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel
 
 from tui_desk.store import models  # noqa: F401  (registers the tables)
+from tui_desk.store.lite import BUSY_TIMEOUT_MS, SCHEMA_VERSION
 
-SCHEMA_VERSION = 1
-BUSY_TIMEOUT_MS = 10_000
+__all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_VERSION", "StoreError", "open_store"]
 
 # version reached -> step from the version before it. Steps are frozen once released.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {}

@@ -1,0 +1,130 @@
+"""What every desk has, light enough to import without the database toolkit: the service
+errors, instant parsing, the desk's clock and read transactions (`DeskBase.reading`).
+
+`HelpDesk` (services.desk) adds the use cases that write; `ReadOnlyDesk` serves the quick
+read-only paths (`tui-desk quota`, the TUI's first queue page) straight from SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from tui_desk.core.policy import Policy, policy_digest
+from tui_desk.store.lite import LiteStore, Reader, to_db
+
+
+class ServiceError(Exception):
+    """A use case refused; `exit_code` follows SPEC §7."""
+
+    exit_code = 1
+
+
+class BadInput(ServiceError):
+    exit_code = 2
+
+
+class NotFound(ServiceError):
+    exit_code = 3
+
+
+class Conflict(ServiceError):
+    exit_code = 4
+
+
+def parse_instant(text: str, desk_tz: str) -> datetime:
+    """ISO 8601 with an offset or Z; a naive value means the desk's zone (SPEC §7)."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise BadInput(
+            f"{text!r} is not an ISO 8601 instant (e.g. 2026-11-20T09:30+01:00)"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(desk_tz))
+    return value.astimezone(UTC)
+
+
+def parse_day(text: str, what: str = "date") -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadInput(f"{what} {text!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+class DeskBase:
+    """A policy, a notion of "now" and read transactions on a store."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        now: Callable[[], datetime] | None = None,
+        operator: str | None = None,
+    ) -> None:
+        self.policy = policy
+        self._now = now or (lambda: datetime.now(UTC))
+        self.default_operator = operator
+
+    def now(self) -> datetime:
+        return self._now().astimezone(UTC).replace(microsecond=0)
+
+    def instant(self, text: str | None) -> datetime:
+        """`--at` text or now."""
+        return self.now() if text is None else parse_instant(text, self.policy.desk.timezone)
+
+    def reading(self) -> AbstractContextManager[Reader]:
+        """One read transaction for hand-written SQL (see store.lite)."""
+        raise NotImplementedError
+
+
+class ReadOnlyDesk(DeskBase):
+    """A desk on an up-to-date SQLite store that only reads, without SQLAlchemy."""
+
+    def __init__(
+        self,
+        store: LiteStore,
+        policy: Policy,
+        now: Callable[[], datetime] | None = None,
+        operator: str | None = None,
+    ) -> None:
+        super().__init__(policy, now, operator)
+        self.store = store
+
+    def reading(self) -> AbstractContextManager[Reader]:
+        return self.store.reading()
+
+    def is_current(self) -> bool:
+        """Whether the store needs no writes before it is read: its cached clocks were
+        computed under this policy and no escalation is due. Otherwise the full desk must
+        open, which recomputes the clocks and records the escalations (SPEC §3.6, §5)."""
+        digest = policy_digest(self.policy)
+        now = to_db(self.now())
+        with self.reading() as reader:
+            applied = reader.value("SELECT value FROM meta WHERE key = ?", (POLICY_KEY,))
+            if applied != digest:
+                return False
+            due = reader.value(_ESCALATION_DUE, (now, now, now, digest[:16], now))
+        return due is None
+
+
+# The meta row naming the policy the cached clocks were computed under.
+POLICY_KEY = "policy_fingerprint"
+
+# Is any ticket a candidate of the escalation pass (services.escalation)? Open tickets
+# whose warning or deadline has passed, and escalated ones, minus those a check at their
+# current version and policy found nothing due for before now.
+_ESCALATION_DUE = (
+    "SELECT ticket.id FROM ticket"
+    " LEFT OUTER JOIN escalation_check ON escalation_check.ticket_id = ticket.id"
+    " WHERE ((ticket.status_category IN ('active', 'paused')"
+    " AND (ticket.next_warning <= ? OR ticket.next_deadline <= ?))"
+    " OR ticket.escalation_level > 0)"
+    " AND NOT (escalation_check.ticket_id IS NOT NULL"
+    " AND escalation_check.version = ticket.version"
+    " AND escalation_check.checked_at <= ?"
+    " AND escalation_check.policy = ?"
+    " AND (escalation_check.next_at IS NULL OR escalation_check.next_at > ?))"
+    " LIMIT 1"
+)
