@@ -28,9 +28,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tui_desk.core.policy_load import default_policy_text, parse_policy_text
-from tui_desk.services import HelpDesk
+from tui_desk.services import HelpDesk, ReadOnlyDesk
 from tui_desk.services.quota import quota_overview
 from tui_desk.store.engine import open_store
+from tui_desk.store.lite import LiteStore
 from tui_desk.store.models import Contact, Contract, Customer, Event, Ticket
 
 NOW = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)
@@ -198,6 +199,7 @@ def main() -> None:
         )
 
     desk = HelpDesk(engine, policy, now=lambda: NOW)
+    desk.ensure_policy_applied()
     quotas = quota_overview(desk)
     used = sum(q.used for q in quotas)
     print(f"{len(quotas)} contracts, {used:,} credits used in their current periods")
@@ -207,6 +209,11 @@ def main() -> None:
         "quota_overview (service, --now 180 days back)",
         timed(lambda: quota_overview(desk, past), 5),
     )
+    store = LiteStore.open(str(db))
+    assert store is not None
+    lite = ReadOnlyDesk(store, policy, now=lambda: NOW)
+    assert quota_overview(lite) == quotas, "sqlite3 and SQLAlchemy paths disagree"
+    report("quota_overview (service on sqlite3 alone, now)", timed(lambda: quota_overview(lite), 7))
     engine.dispose()
 
     command = [
@@ -228,13 +235,14 @@ def main() -> None:
         done = subprocess.run(command, capture_output=True, text=True, check=True)
         output.append(done.stdout)
 
-    run_cli()  # warm the OS file cache once, as on a desk in daily use
+    run_cli()  # warm the OS file cache once (and catch up escalations), as in daily use
     report("tui-desk --json quota (subprocess, whole run)", timed(run_cli, 5))
     assert len(json.loads(output[-1])) == len(quotas)
-    # The same run up to the quota call: start-up, imports, policy validation, store open.
+    # The same run up to the quota call: start-up, imports, policy, store open and checks.
     opening = (
         "import sys; from tui_desk.cli import Context, build_parser; "
-        "Context(build_parser().parse_args(sys.argv[1:])).desk"
+        "desk = Context(build_parser().parse_args(sys.argv[1:])).reader; "
+        "print('  (read path:', type(desk).__name__ + ')')"
     )
     baseline = [sys.executable, "-c", opening, *command[3:]]
     report(

@@ -181,3 +181,30 @@ def test_quota_command_reads_without_sqlalchemy_and_agrees_with_the_full_desk(
     assert "sqlalchemy loaded: False" in done.stderr
     expected = [q.to_json() for q in quota_overview(desk)]
     assert json.loads(done.stdout) == expected
+
+
+def test_queue_pages_and_counts_are_the_same_through_sqlite3_alone(
+    desk: HelpDesk, db_path: Path, default_policy: Policy, clock: FrozenClock
+) -> None:
+    from tui_desk.services import QUEUE_ORDERS, QueueFilter, listing
+
+    _populated(desk, clock)
+    desk.set_fields(1, assignee="ana", tags=["billing", "vip"])
+    lite = _lite(db_path, default_policy, clock)
+    filters = {
+        "open": QueueFilter(),
+        "everything": QueueFilter(categories=()),
+        "acme billing": QueueFilter(customers=("acm",), tags=("billing",)),
+        "not ana, not globex": QueueFilter(exclude_assignees=("ana",), exclude_customers=("glob",)),
+        "unassigned words": QueueFilter(assignees=(None,), words=("ACME 1",)),
+        "due soon": QueueFilter(deadline_before=clock() + timedelta(days=2)),
+    }
+    for flt in filters.values():
+        for order in QUEUE_ORDERS:
+            assert listing.queue(lite, flt, limit=7, offset=2, order=order) == desk.queue(
+                flt, limit=7, offset=2, order=order
+            )
+    counts = listing.queue_counts(lite, filters)
+    assert counts == {name: desk.queue_count(flt) for name, flt in filters.items()}
+    assert counts["acme billing"] == 1 and counts["everything"] == 28
+    assert listing.data_version(lite) == desk.data_version()

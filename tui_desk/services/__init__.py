@@ -22,12 +22,9 @@ if TYPE_CHECKING:
         parse_instant,
     )
     from tui_desk.services.desk import (
-        QUEUE_ORDERS,
         EventView,
         HelpDesk,
-        QueueFilter,
         TicketDetail,
-        TicketSummary,
         history_from_events,
         sla_cache_values,
     )
@@ -43,6 +40,7 @@ if TYPE_CHECKING:
         escalation_overview,
         run_escalation_pass,
     )
+    from tui_desk.services.listing import QUEUE_ORDERS, QueueFilter, TicketSummary
     from tui_desk.services.quota import ContractQuota, quota_line, quota_overview
 
 # Exported name -> the module (in this package) that defines it.
@@ -62,12 +60,9 @@ _HOME = {
     ),
     **dict.fromkeys(
         (
-            "QUEUE_ORDERS",
             "EventView",
             "HelpDesk",
-            "QueueFilter",
             "TicketDetail",
-            "TicketSummary",
             "history_from_events",
             "sla_cache_values",
         ),
@@ -88,6 +83,7 @@ _HOME = {
         ),
         "escalation",
     ),
+    **dict.fromkeys(("QUEUE_ORDERS", "QueueFilter", "TicketSummary"), "listing"),
     **dict.fromkeys(("ContractQuota", "quota_line", "quota_overview"), "quota"),
 }
 

@@ -27,6 +27,7 @@ from tui_desk.core.policy import Policy, policy_digest
 from tui_desk.core.quota import ContractTerms, decide_overage, quota_period, select_contract
 from tui_desk.core.rules import NewTicketFacts, apply_rules
 from tui_desk.core.sla import TicketSla, compute_sla
+from tui_desk.services import listing
 from tui_desk.services.base import (
     POLICY_KEY,
     BadInput,
@@ -37,6 +38,7 @@ from tui_desk.services.base import (
     parse_day,
     parse_instant,
 )
+from tui_desk.services.listing import QueueFilter, TicketSummary, ticket_summary
 from tui_desk.store.engine import read_session, write_session
 from tui_desk.store.lite import Reader
 from tui_desk.store.models import (
@@ -70,32 +72,6 @@ class EventView:
 
 
 @dataclass(frozen=True, slots=True)
-class TicketSummary:
-    id: int
-    subject: str
-    status: str
-    status_category: str
-    priority: str
-    channel: str
-    customer: str | None
-    contact: str
-    assignee: str | None
-    tags: tuple[str, ...]
-    product: str | None
-    contract_id: int | None
-    plan: str | None
-    sla_policy: str | None
-    over_quota: bool
-    billable: bool
-    created_at: datetime
-    updated_at: datetime
-    version: int
-    next_deadline: datetime | None
-    escalation_level: int
-    escalation_name: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class TicketDetail:
     ticket: TicketSummary
     sla: TicketSla
@@ -107,28 +83,6 @@ class TicketDetail:
 class BulkResult:
     changed: tuple[int, ...]
     failed: tuple[tuple[int, str], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class QueueFilter:
-    """Which tickets a queue shows. Empty tuples mean "any"."""
-
-    statuses: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ("active", "paused")
-    priorities: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    customers: tuple[str, ...] = ()
-    assignees: tuple[str | None, ...] = ()
-    exclude_assignees: tuple[str | None, ...] = ()
-    exclude_statuses: tuple[str, ...] = ()
-    exclude_priorities: tuple[str, ...] = ()
-    exclude_tags: tuple[str, ...] = ()
-    exclude_customers: tuple[str, ...] = ()
-    words: tuple[str, ...] = ()
-    deadline_before: datetime | None = None
-    deadline_after: datetime | None = None
-    warning_before: datetime | None = None
-    ticket_ids: tuple[int, ...] = ()
 
 
 # ----------------------------------------------------------------------------------------
@@ -829,115 +783,13 @@ class HelpDesk(DeskBase):
 
     def ticket(self, ticket_id: int, now: datetime | None = None) -> TicketDetail:
         with read_session(self.engine) as session:
-            found = self._summaries(session, select(Ticket).where(col(Ticket.id) == ticket_id))
-            if not found:
+            summary = ticket_summary(_reader(session), ticket_id)
+            if summary is None:
                 raise NotFound(f"no ticket #{ticket_id}")
-            summary = found[0]
             events = tuple(self._events(session, ticket_id))
         history = history_from_events(events)
         sla = compute_sla(self.policy, history, now or self.now())
         return TicketDetail(summary, sla, events, history)
-
-    def _summaries(self, session: Session, query: Any) -> list[TicketSummary]:
-        """TicketSummary rows for a ticket query, read as plain rows with the contact's
-        address and the customer's name joined in, and the tags in one more query."""
-        t = Ticket.__table__  # type: ignore[attr-defined]
-        columns = [t.c[name] for name in _SUMMARY_COLUMNS]
-        rows = session.execute(
-            query.with_only_columns(*columns, Contact.email, Customer.name)
-            .join(Contact, col(Contact.id) == t.c.contact_id)
-            .outerjoin(Customer, col(Customer.id) == t.c.customer_id)
-        ).all()
-        if not rows:
-            return []
-        tags: dict[int, list[str]] = {}
-        for ticket_id, tag in session.execute(
-            sa.select(TicketTag.ticket_id, TicketTag.tag)  # type: ignore[call-overload]
-            .where(col(TicketTag.ticket_id).in_([row[0] for row in rows]))
-            .order_by(col(TicketTag.tag))
-        ):
-            tags.setdefault(ticket_id, []).append(tag)
-        out = []
-        for row in rows:
-            values = dict(zip(_SUMMARY_COLUMNS, row, strict=False))
-            values.pop("contact_id")
-            values.pop("customer_id")
-            out.append(
-                TicketSummary(
-                    **values,
-                    contact=row[-2] or "",
-                    customer=row[-1],
-                    tags=tuple(tags.get(row[0], ())),
-                )
-            )
-        return out
-
-    def _queue_query(self, flt: QueueFilter) -> Any:
-        query = select(Ticket)
-        if flt.statuses:
-            query = query.where(col(Ticket.status).in_(flt.statuses))
-        elif flt.categories:
-            query = query.where(col(Ticket.status_category).in_(flt.categories))
-        if flt.priorities:
-            query = query.where(col(Ticket.priority).in_(flt.priorities))
-        for tag in flt.tags:
-            query = query.where(
-                sa.exists().where(
-                    col(TicketTag.ticket_id) == col(Ticket.id), col(TicketTag.tag) == tag
-                )
-            )
-        if flt.customers:
-            matches = [
-                col(Customer.name).ilike(f"%{_escape_like(c)}%", escape="\\") for c in flt.customers
-            ]
-            query = query.where(
-                col(Ticket.customer_id).in_(select(Customer.id).where(sa.or_(*matches)))
-            )
-        if flt.assignees:
-            named = [a for a in flt.assignees if a is not None]
-            conds = [col(Ticket.assignee).in_(named)] if named else []
-            if None in flt.assignees:
-                conds.append(col(Ticket.assignee).is_(None))
-            query = query.where(sa.or_(*conds))
-        for excluded in flt.exclude_assignees:
-            if excluded is None:
-                query = query.where(col(Ticket.assignee).is_not(None))
-            else:
-                query = query.where(
-                    sa.or_(col(Ticket.assignee).is_(None), col(Ticket.assignee) != excluded)
-                )
-        if flt.exclude_statuses:
-            query = query.where(col(Ticket.status).not_in(flt.exclude_statuses))
-        if flt.exclude_priorities:
-            query = query.where(col(Ticket.priority).not_in(flt.exclude_priorities))
-        for tag in flt.exclude_tags:
-            query = query.where(
-                ~sa.exists().where(
-                    col(TicketTag.ticket_id) == col(Ticket.id), col(TicketTag.tag) == tag
-                )
-            )
-        if flt.exclude_customers:
-            matches = [
-                col(Customer.name).ilike(f"%{_escape_like(c)}%", escape="\\")
-                for c in flt.exclude_customers
-            ]
-            query = query.where(
-                sa.or_(
-                    col(Ticket.customer_id).is_(None),
-                    col(Ticket.customer_id).not_in(select(Customer.id).where(sa.or_(*matches))),
-                )
-            )
-        for word in flt.words:
-            query = query.where(col(Ticket.subject).ilike(f"%{_escape_like(word)}%", escape="\\"))
-        if flt.deadline_before is not None:
-            query = query.where(col(Ticket.next_deadline) <= flt.deadline_before)
-        if flt.deadline_after is not None:
-            query = query.where(col(Ticket.next_deadline) > flt.deadline_after)
-        if flt.warning_before is not None:
-            query = query.where(col(Ticket.next_warning) <= flt.warning_before)
-        if flt.ticket_ids:
-            query = query.where(col(Ticket.id).in_(flt.ticket_ids))
-        return query
 
     def queue(
         self,
@@ -946,17 +798,8 @@ class HelpDesk(DeskBase):
         offset: int = 0,
         order: str = "deadline",
     ) -> list[TicketSummary]:
-        """Tickets in `order` (see QUEUE_ORDERS); the default is the queue's: next deadline
-        (at risk first), then priority, then age (SPEC §3.5)."""
-        if order not in QUEUE_ORDERS:
-            raise BadInput(f"no queue order {order!r} (one of: {', '.join(QUEUE_ORDERS)})")
-        query = self._queue_query(flt or QueueFilter()).order_by(
-            *QUEUE_ORDERS[order](), col(Ticket.id)
-        )
-        if limit is not None:
-            query = query.limit(limit).offset(offset)
-        with read_session(self.engine) as session:
-            return self._summaries(session, query)
+        """Tickets in `order` (see QUEUE_ORDERS), one page of them (services.listing)."""
+        return listing.queue(self, flt, limit, offset, order)
 
     def queue_with_clocks(
         self, flt: QueueFilter | None = None, limit: int | None = None, now: datetime | None = None
@@ -968,9 +811,7 @@ class HelpDesk(DeskBase):
         return [(t, compute_sla(self.policy, histories[t.id], at)) for t in tickets]
 
     def queue_count(self, flt: QueueFilter | None = None) -> int:
-        query = self._queue_query(flt or QueueFilter())
-        with read_session(self.engine) as session:
-            return int(session.exec(select(sa.func.count()).select_from(query.subquery())).one())
+        return listing.queue_count(self, flt)
 
     def histories(self, ticket_ids: Sequence[int]) -> dict[int, TicketHistory]:
         """The event histories of several tickets in one query (for the visible queue rows)."""
@@ -980,47 +821,17 @@ class HelpDesk(DeskBase):
 
     def queue_counts(self, filters: dict[str, QueueFilter]) -> dict[str, int]:
         """How many tickets each filter matches, in one pass over the tickets."""
-        if not filters:
-            return {}
-        sums = []
-        for flt in filters.values():
-            condition = self._queue_query(flt).whereclause
-            if condition is None:
-                condition = sa.true()
-            sums.append(sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0))
-        with read_session(self.engine) as session:
-            row = session.execute(sa.select(*sums).select_from(Ticket)).one()
-        return {name: int(value) for name, value in zip(filters, row, strict=True)}
+        return listing.queue_counts(self, filters)
 
     def data_version(self) -> tuple[int, int]:
-        """A cheap fingerprint that changes whenever any process writes (for live refresh):
-        every ticket change appends an event; contracts change the quota panel."""
-        with read_session(self.engine) as session:
-            last_event = session.exec(select(sa.func.max(Event.id))).one() or 0
-            last_contract = session.exec(select(sa.func.max(Contract.id))).one() or 0
-        return int(last_event), int(last_contract)
+        """Changes whenever any process writes (see listing.data_version)."""
+        return listing.data_version(self)
 
 
-# ----------------------------------------------------------------------------------------
-
-QUEUE_ORDERS: dict[str, Callable[[], tuple[Any, ...]]] = {
-    "deadline": lambda: (
-        col(Ticket.next_deadline).is_(None),
-        col(Ticket.next_deadline),
-        col(Ticket.priority_rank),
-        col(Ticket.created_at),
-    ),
-    "priority": lambda: (
-        col(Ticket.priority_rank),
-        col(Ticket.next_deadline).is_(None),
-        col(Ticket.next_deadline),
-    ),
-    "newest": lambda: (col(Ticket.created_at).desc(),),
-    "oldest": lambda: (col(Ticket.created_at),),
-    "updated": lambda: (col(Ticket.updated_at).desc(),),
-    "status": lambda: (col(Ticket.status), col(Ticket.next_deadline)),
-    "assignee": lambda: (col(Ticket.assignee).is_(None), col(Ticket.assignee)),
-}
+def _reader(session: Session) -> Reader:
+    """The session's own transaction, for hand-written SQL."""
+    conn = session.connection()
+    return Reader(conn.connection.driver_connection, str(conn.dialect.paramstyle))
 
 
 def _load_events(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[EventView]]:
@@ -1070,31 +881,6 @@ def _sqlite_event_rows(conn: Any, ids: list[int]) -> list[tuple[Any, ...]]:
         for ticket_id, event_id, at, kind, author, body, data in cursor.fetchall()
     ]
 
-
-# Ticket columns a TicketSummary is made of (contact and customer ids are joined to names).
-_SUMMARY_COLUMNS = (
-    "id",
-    "subject",
-    "status",
-    "status_category",
-    "priority",
-    "channel",
-    "assignee",
-    "product",
-    "contract_id",
-    "plan",
-    "sla_policy",
-    "over_quota",
-    "billable",
-    "created_at",
-    "updated_at",
-    "version",
-    "next_deadline",
-    "escalation_level",
-    "escalation_name",
-    "contact_id",
-    "customer_id",
-)
 
 POLICY_FINGERPRINT_KEY = POLICY_KEY
 
@@ -1153,10 +939,6 @@ def _clean_tag(tag: str) -> str:
     if not tag or any(ch.isspace() for ch in tag):
         raise BadInput(f"{tag!r} is not a tag; tags are single words like billing or vip")
     return tag
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _did_you_mean(word: str, options: Iterable[str]) -> str:

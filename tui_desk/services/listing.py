@@ -1,0 +1,287 @@
+"""Listing tickets: the queue's filters, orders, pages and counts (SPEC §8), in plain SQL on
+any desk's read transaction (see store.lite), so that the TUI's first page needs no
+database toolkit and the CLI and the TUI run the very same statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tui_desk.services.base import BadInput, DeskBase
+from tui_desk.store.lite import Reader, from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSummary:
+    id: int
+    subject: str
+    status: str
+    status_category: str
+    priority: str
+    channel: str
+    customer: str | None
+    contact: str
+    assignee: str | None
+    tags: tuple[str, ...]
+    product: str | None
+    contract_id: int | None
+    plan: str | None
+    sla_policy: str | None
+    over_quota: bool
+    billable: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    next_deadline: datetime | None
+    escalation_level: int
+    escalation_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """Which tickets a queue shows. Empty tuples mean "any"."""
+
+    statuses: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ("active", "paused")
+    priorities: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    customers: tuple[str, ...] = ()
+    assignees: tuple[str | None, ...] = ()
+    exclude_assignees: tuple[str | None, ...] = ()
+    exclude_statuses: tuple[str, ...] = ()
+    exclude_priorities: tuple[str, ...] = ()
+    exclude_tags: tuple[str, ...] = ()
+    exclude_customers: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+    deadline_before: datetime | None = None
+    deadline_after: datetime | None = None
+    warning_before: datetime | None = None
+    ticket_ids: tuple[int, ...] = ()
+
+
+# Queue orders, each ending with the ticket id so that pages never overlap. The default is
+# the queue's: next deadline (at risk first, none last), then priority, then age (SPEC §3.5).
+QUEUE_ORDERS: dict[str, str] = {
+    "deadline": "ticket.next_deadline IS NULL, ticket.next_deadline, ticket.priority_rank,"
+    " ticket.created_at",
+    "priority": "ticket.priority_rank, ticket.next_deadline IS NULL, ticket.next_deadline",
+    "newest": "ticket.created_at DESC",
+    "oldest": "ticket.created_at",
+    "updated": "ticket.updated_at DESC",
+    "status": "ticket.status, ticket.next_deadline",
+    "assignee": "ticket.assignee IS NULL, ticket.assignee",
+}
+
+_SUMMARY_COLUMNS = (
+    "id",
+    "subject",
+    "status",
+    "status_category",
+    "priority",
+    "channel",
+    "assignee",
+    "product",
+    "contract_id",
+    "plan",
+    "sla_policy",
+    "over_quota",
+    "billable",
+    "created_at",
+    "updated_at",
+    "version",
+    "next_deadline",
+    "escalation_level",
+    "escalation_name",
+)
+_SUMMARIES = (
+    "SELECT "
+    + ", ".join(f"ticket.{name}" for name in _SUMMARY_COLUMNS)
+    + ", contact.email, customer.name FROM ticket"
+    " JOIN contact ON contact.id = ticket.contact_id"
+    " LEFT OUTER JOIN customer ON customer.id = ticket.customer_id"
+)
+
+
+def queue(
+    desk: DeskBase,
+    flt: QueueFilter | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    order: str = "deadline",
+) -> list[TicketSummary]:
+    """Tickets matching `flt` in `order` (one of QUEUE_ORDERS), one page of them."""
+    if order not in QUEUE_ORDERS:
+        raise BadInput(f"no queue order {order!r} (one of: {', '.join(QUEUE_ORDERS)})")
+    params: list[Any] = []
+    sql = f"{_SUMMARIES} WHERE {where(flt or QueueFilter(), params)}"
+    sql += f" ORDER BY {QUEUE_ORDERS[order]}, ticket.id"
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params += [limit, offset]
+    with desk.reading() as reader:
+        return summaries(reader, sql, params)
+
+
+def queue_count(desk: DeskBase, flt: QueueFilter | None = None) -> int:
+    params: list[Any] = []
+    sql = f"SELECT count(*) FROM ticket WHERE {where(flt or QueueFilter(), params)}"
+    with desk.reading() as reader:
+        return int(reader.value(sql, params))
+
+
+def queue_counts(desk: DeskBase, filters: dict[str, QueueFilter]) -> dict[str, int]:
+    """How many tickets each filter matches, in one pass over the tickets."""
+    if not filters:
+        return {}
+    params: list[Any] = []
+    sums = [
+        f"coalesce(sum(CASE WHEN {where(flt, params)} THEN 1 ELSE 0 END), 0)"
+        for flt in filters.values()
+    ]
+    with desk.reading() as reader:
+        (row,) = reader.rows(f"SELECT {', '.join(sums)} FROM ticket", params)
+    return {name: int(value) for name, value in zip(filters, row, strict=True)}
+
+
+def ticket_summary(reader: Reader, ticket_id: int) -> TicketSummary | None:
+    found = summaries(reader, f"{_SUMMARIES} WHERE ticket.id = ?", [ticket_id])
+    return found[0] if found else None
+
+
+def data_version(desk: DeskBase) -> tuple[int, int]:
+    """A cheap fingerprint that changes whenever any process writes (for live refresh):
+    every ticket change appends an event; contracts change the quota panel."""
+    with desk.reading() as reader:
+        (row,) = reader.rows("SELECT (SELECT max(id) FROM event), (SELECT max(id) FROM contract)")
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def summaries(reader: Reader, sql: str, params: Sequence[Any]) -> list[TicketSummary]:
+    """TicketSummary rows for a `_SUMMARIES` statement, with their tags in one more query."""
+    rows = reader.rows(sql, params)
+    if not rows:
+        return []
+    ids = [row[0] for row in rows]
+    tags: dict[int, list[str]] = {}
+    for ticket_id, tag in reader.rows(
+        f"SELECT ticket_id, tag FROM ticket_tag WHERE ticket_id IN ({', '.join('?' * len(ids))})"
+        " ORDER BY tag",
+        ids,
+    ):
+        tags.setdefault(ticket_id, []).append(tag)
+    out = []
+    for row in rows:
+        (tid, subject, status, category, priority, channel, assignee, product, contract_id) = row[
+            :9
+        ]
+        (plan, sla_policy, over, billable, created, updated, version, deadline) = row[9:17]
+        (level, level_name, contact, customer) = row[17:]
+        out.append(
+            TicketSummary(
+                id=tid,
+                subject=subject,
+                status=status,
+                status_category=category,
+                priority=priority,
+                channel=channel,
+                customer=customer,
+                contact=contact or "",
+                assignee=assignee,
+                tags=tuple(tags.get(tid, ())),
+                product=product,
+                contract_id=contract_id,
+                plan=plan,
+                sla_policy=sla_policy,
+                over_quota=bool(over),
+                billable=bool(billable),
+                created_at=from_db(created),  # type: ignore[arg-type]
+                updated_at=from_db(updated),  # type: ignore[arg-type]
+                version=version,
+                next_deadline=from_db(deadline),
+                escalation_level=level,
+                escalation_name=level_name,
+            )
+        )
+    return out
+
+
+def where(flt: QueueFilter, params: list[Any]) -> str:
+    """The filter as a condition on `ticket`, appending its values to `params`."""
+    conds: list[str] = []
+
+    def one_of(column: str, values: Sequence[Any], negate: bool = False) -> None:
+        params.extend(values)
+        marks = ", ".join("?" * len(values))
+        conds.append(f"{column} {'NOT IN' if negate else 'IN'} ({marks})")
+
+    if flt.statuses:
+        one_of("ticket.status", flt.statuses)
+    elif flt.categories:
+        one_of("ticket.status_category", flt.categories)
+    if flt.priorities:
+        one_of("ticket.priority", flt.priorities)
+    for tag in flt.tags:
+        params.append(tag)
+        conds.append(f"EXISTS ({_HAS_TAG})")
+    if flt.customers:
+        conds.append(f"ticket.customer_id IN ({_customers_named(flt.customers, params)})")
+    if flt.assignees:
+        named = [a for a in flt.assignees if a is not None]
+        either = []
+        if named:
+            params.extend(named)
+            either.append(f"ticket.assignee IN ({', '.join('?' * len(named))})")
+        if None in flt.assignees:
+            either.append("ticket.assignee IS NULL")
+        conds.append(f"({' OR '.join(either)})")
+    for excluded in flt.exclude_assignees:
+        if excluded is None:
+            conds.append("ticket.assignee IS NOT NULL")
+        else:
+            params.append(excluded)
+            conds.append("(ticket.assignee IS NULL OR ticket.assignee != ?)")
+    if flt.exclude_statuses:
+        one_of("ticket.status", flt.exclude_statuses, negate=True)
+    if flt.exclude_priorities:
+        one_of("ticket.priority", flt.exclude_priorities, negate=True)
+    for tag in flt.exclude_tags:
+        params.append(tag)
+        conds.append(f"NOT EXISTS ({_HAS_TAG})")
+    if flt.exclude_customers:
+        named_customers = _customers_named(flt.exclude_customers, params)
+        conds.append(
+            f"(ticket.customer_id IS NULL OR ticket.customer_id NOT IN ({named_customers}))"
+        )
+    for word in flt.words:
+        params.append(_contains(word))
+        conds.append("lower(ticket.subject) LIKE lower(?) ESCAPE '\\'")
+    for column, op, instant in (
+        ("ticket.next_deadline", "<=", flt.deadline_before),
+        ("ticket.next_deadline", ">", flt.deadline_after),
+        ("ticket.next_warning", "<=", flt.warning_before),
+    ):
+        if instant is not None:
+            params.append(to_db(instant))
+            conds.append(f"{column} {op} ?")
+    if flt.ticket_ids:
+        one_of("ticket.id", flt.ticket_ids)
+    return " AND ".join(conds) or "1 = 1"
+
+
+_HAS_TAG = "SELECT 1 FROM ticket_tag WHERE ticket_tag.ticket_id = ticket.id AND ticket_tag.tag = ?"
+
+
+def _customers_named(fragments: Sequence[str], params: list[Any]) -> str:
+    """Customers whose name contains any of the fragments, ignoring case."""
+    params.extend(_contains(fragment) for fragment in fragments)
+    matches = " OR ".join(["lower(customer.name) LIKE lower(?) ESCAPE '\\'"] * len(fragments))
+    return f"SELECT customer.id FROM customer WHERE {matches}"
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
