@@ -95,16 +95,19 @@ class ReadOnlyDesk(DeskBase):
     def reading(self) -> AbstractContextManager[Reader]:
         return self.store.reading()
 
-    def is_current(self) -> bool:
+    def is_current(self, *, escalations: bool = True) -> bool:
         """Whether the store needs no writes before it is read: its cached clocks were
-        computed under this policy and no escalation is due. Otherwise the full desk must
-        open, which recomputes the clocks and records the escalations (SPEC §3.6, §5)."""
+        computed under this policy and (when `escalations`) no escalation is due.
+        Otherwise the full desk must open first, which recomputes the clocks and records
+        the escalations (SPEC §3.6, §5). The TUI leaves escalations to its own watcher."""
         digest = policy_digest(self.policy)
         now = to_db(self.now())
         with self.reading() as reader:
             applied = reader.value("SELECT value FROM meta WHERE key = ?", (POLICY_KEY,))
             if applied != digest:
                 return False
+            if not escalations:
+                return True
             due = reader.value(_ESCALATION_DUE, (now, now, now, digest[:16], now))
         return due is None
 

@@ -5,11 +5,13 @@ database toolkit and the CLI and the TUI run the very same statements.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tui_desk.core.events import TicketEvent, TicketHistory
 from tui_desk.services.base import BadInput, DeskBase
 from tui_desk.store.lite import Reader, from_db, to_db
 
@@ -157,6 +159,43 @@ def data_version(desk: DeskBase) -> tuple[int, int]:
     with desk.reading() as reader:
         (row,) = reader.rows("SELECT (SELECT max(id) FROM event), (SELECT max(id) FROM contract)")
     return int(row[0] or 0), int(row[1] or 0)
+
+
+def histories(desk: DeskBase, ticket_ids: Sequence[int]) -> dict[int, TicketHistory]:
+    """The SLA inputs of several tickets (the visible queue rows) from their logs."""
+    ids = list(ticket_ids)
+    if not ids:
+        return {}
+    with desk.reading() as reader:
+        rows = reader.rows(
+            "SELECT ticket_id, id, at, kind, author, body, data FROM event"
+            f" WHERE ticket_id IN ({', '.join('?' * len(ids))}) ORDER BY ticket_id, at, id",
+            ids,
+        )
+    grouped: dict[int, list[TicketEvent]] = {}
+    for ticket_id, seq, at, kind, author, body, data in rows:
+        payload = {} if data in (None, "{}") else json.loads(data)
+        event = TicketEvent(from_db(at), kind, author, body, payload, seq)  # type: ignore[arg-type]
+        grouped.setdefault(ticket_id, []).append(event)
+    return {ticket_id: opened_with(events) for ticket_id, events in grouped.items()}
+
+
+def opened_with(events: Sequence[TicketEvent]) -> TicketHistory:
+    """A ticket's SLA input from its log alone: the opening event carries the priority, SLA
+    and status the ticket was created with."""
+    opening = events[0]
+    return TicketHistory(
+        created_at=opening.at,
+        priority=opening.data["priority"],
+        sla=opening.data.get("sla"),
+        status=opening.data["status"],
+        events=tuple(events),
+    )
+
+
+def operator_names(desk: DeskBase) -> list[str]:
+    with desk.reading() as reader:
+        return [name for (name,) in reader.rows("SELECT name FROM operator ORDER BY name")]
 
 
 def summaries(reader: Reader, sql: str, params: Sequence[Any]) -> list[TicketSummary]:

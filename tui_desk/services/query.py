@@ -14,7 +14,8 @@ import shlex
 from dataclasses import dataclass, field, replace
 
 from tui_desk.core.policy import Policy
-from tui_desk.services.desk import BadInput, QueueFilter
+from tui_desk.services.base import BadInput
+from tui_desk.services.listing import QueueFilter
 
 KEYS = ("status", "tag", "priority", "customer", "assignee", "id")
 

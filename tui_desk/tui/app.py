@@ -2,15 +2,20 @@
 
 Screens are Textual modes: `1` Queue (with the Ticket screen pushed on it), `2` the last
 opened ticket, `3` Escalations, `4` Plans & quotas.
+
+Fast start: on an up-to-date SQLite store the app opens on a `ReadOnlyDesk` (no SQLAlchemy
+import), shows the first queue page from it, and only then opens the full `HelpDesk` in a
+worker thread; anything that writes waits for it (`DeskApp.desk`).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -20,8 +25,12 @@ from textual.screen import Screen
 
 from tui_desk.core.policy import Policy
 from tui_desk.paths import Locations
-from tui_desk.services import HelpDesk
+from tui_desk.services.base import DeskBase, ReadOnlyDesk
+from tui_desk.services.listing import operator_names
 from tui_desk.tui import state
+
+if TYPE_CHECKING:
+    from tui_desk.services import HelpDesk
 
 
 def _queue_screen() -> Screen[Any]:
@@ -84,15 +93,21 @@ class DeskApp(App[int]):
 
     def __init__(
         self,
-        desk: HelpDesk,
+        desk: DeskBase,
         *,
         operator: str | None = None,
         clock: Callable[[], datetime] | None = None,
         live: bool = True,
         locations: Locations | None = None,
+        open_desk: Callable[[], HelpDesk] | None = None,
     ) -> None:
+        """`desk` is the full HelpDesk, or a ReadOnlyDesk together with `open_desk`, which
+        builds the full one when first needed."""
         super().__init__()
-        self.desk = desk
+        self._reader = desk
+        self._full: HelpDesk | None = None if open_desk else desk  # type: ignore[assignment]
+        self._open_desk = open_desk
+        self._opening = threading.Lock()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.live = live
         self.locations = locations
@@ -103,7 +118,7 @@ class DeskApp(App[int]):
             or os.environ.get("TUI_DESK_OPERATOR")
             or self.settings.get("operator")
         )
-        desk.default_operator = self.operator
+        self.set_default_operator(self.operator)
         self.advance = bool(self.settings.get("advance", True))
         self.last_ticket: int | None = None
         self.operator_names: list[str] = []
@@ -112,8 +127,51 @@ class DeskApp(App[int]):
             self.theme = self.settings["theme"]
 
     @property
+    def desk(self) -> HelpDesk:
+        """The full desk, for use cases that write. Opened on first use (workers wait for
+        it; the first queue page never needs it)."""
+        if self._full is None:
+            with self._opening:
+                if self._full is None:
+                    assert self._open_desk is not None
+                    full = self._open_desk()
+                    full.policy = self._reader.policy  # a reload may have come first
+                    full.default_operator = self._reader.default_operator
+                    self._full = full
+        return self._full
+
+    @property
+    def reader(self) -> DeskBase:
+        """A desk to read with: the full one once open, else the read-only one."""
+        return self._full or self._reader
+
+    @property
+    def desk_is_open(self) -> bool:
+        return self._full is not None
+
+    def open_desk_soon(self) -> None:
+        """Open the full desk in the background (called once the first page is painted)."""
+        if self._full is None:
+            self.run_worker(self._open_in_worker, thread=True, group="open-desk", exclusive=True)
+
+    def _open_in_worker(self) -> None:
+        self.desk  # noqa: B018  (opens it)
+        if self.live:
+            self.call_from_thread(self._start_escalation_watch)
+
+    def set_policy(self, policy: Policy) -> None:
+        self._reader.policy = policy
+        if self._full is not None:
+            self._full.policy = policy
+
+    def set_default_operator(self, name: str | None) -> None:
+        self._reader.default_operator = name
+        if self._full is not None:
+            self._full.default_operator = name
+
+    @property
     def policy(self) -> Policy:
-        return self.desk.policy
+        return self.reader.policy
 
     def now(self) -> datetime:
         return self.clock().astimezone(UTC)
@@ -128,7 +186,7 @@ class DeskApp(App[int]):
     @work(thread=True, exclusive=True, group="operators")
     def load_operators(self) -> None:
         """Operator names for pickers, read off the UI thread; asks who you are if unknown."""
-        names = [o.name for o in self.desk.operators()]
+        names = operator_names(self.reader)
         self.call_from_thread(self._operators_loaded, names)
 
     def _operators_loaded(self, names: list[str]) -> None:
@@ -140,6 +198,11 @@ class DeskApp(App[int]):
         from tui_desk.tui.policy_watch import watch_policy
 
         watch_policy(self)
+        if self.desk_is_open:
+            self._start_escalation_watch()
+        # else: started by open_desk_soon once the full desk is open
+
+    def _start_escalation_watch(self) -> None:
         try:
             from tui_desk.tui.escalation_watch import start_escalation_watch
         except ImportError:  # escalations not installed in this build
@@ -181,7 +244,7 @@ class DeskApp(App[int]):
 
     def set_operator(self, name: str) -> None:
         self.operator = name
-        self.desk.default_operator = name
+        self.set_default_operator(name)
         self.remember(operator=name)
         self.notify(f"You are {name}.")
         self.refresh_bindings()
@@ -294,14 +357,32 @@ def run_app(
     operator: str | None = None,
 ) -> int:
     """Open the store and run the TUI until the user quits."""
-    from tui_desk.store.engine import open_store
+    from tui_desk.store.lite import LiteStore
 
-    engine = open_store(db)
     fixed = now
     clock = (lambda: fixed) if fixed else None
-    desk = HelpDesk(engine, policy, now=clock, operator=operator)
-    desk.ensure_policy_applied()
-    app = DeskApp(desk, operator=operator, clock=clock, locations=locations)
+    opened: list[HelpDesk] = []
+
+    def open_desk() -> HelpDesk:
+        from tui_desk.services import HelpDesk
+        from tui_desk.store.engine import open_store
+
+        desk = HelpDesk(open_store(db), policy, now=clock, operator=operator)
+        desk.ensure_policy_applied()
+        opened.append(desk)
+        return desk
+
+    store = LiteStore.open(db)
+    lite = ReadOnlyDesk(store, policy, now=clock, operator=operator) if store else None
+    # Escalations due since the last run are caught up by the watcher, once the full desk
+    # is open: the first page needs only clocks computed under this policy.
+    if lite is not None and lite.is_current(escalations=False):
+        app = DeskApp(
+            lite, operator=operator, clock=clock, locations=locations, open_desk=open_desk
+        )
+    else:  # the store needs creating, upgrading or recomputing first
+        app = DeskApp(open_desk(), operator=operator, clock=clock, locations=locations)
     app.run()
-    engine.dispose()
+    for desk in opened:
+        desk.engine.dispose()
     return app.return_code or 0

@@ -59,7 +59,7 @@ def _apply(app: DeskApp, path: Path) -> None:
             timeout=15,
         )
         return
-    app.desk.policy = policy
+    app.set_policy(policy)
     count = app.desk.recompute_all()
     app.call_from_thread(_applied, app, count)
 

@@ -19,7 +19,9 @@ from textual.widgets.data_table import ColumnKey
 
 from tui_desk.core.events import TicketHistory
 from tui_desk.core.sla import compute_sla
-from tui_desk.services import QUEUE_ORDERS, QueueFilter, ServiceError, TicketSummary
+from tui_desk.services import listing
+from tui_desk.services.base import ServiceError
+from tui_desk.services.listing import QUEUE_ORDERS, QueueFilter, TicketSummary
 from tui_desk.services.query import apply_query
 from tui_desk.tui.changes import Changes, ask_change, describe
 from tui_desk.tui.widgets.clocks import clock_text
@@ -161,16 +163,16 @@ class QueueScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="queue-load")
     def reload(self) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.app.reader  # type: ignore[attr-defined]
         try:
             flt = self.current_filter()
         except ServiceError as exc:
             self.app.call_from_thread(self._show_error, str(exc))
             return
-        fingerprint = desk.data_version()
-        rows = desk.queue(flt, limit=self.page_size, order=self.order)
-        total = desk.queue_count(flt)
-        histories = desk.histories([r.id for r in rows])
+        fingerprint = listing.data_version(desk)
+        rows = listing.queue(desk, flt, limit=self.page_size, order=self.order)
+        total = listing.queue_count(desk, flt)
+        histories = listing.histories(desk, [r.id for r in rows])
         # The tabs' counts do not depend on the view shown: count again when the data
         # changed, or every half minute as tickets cross into "at risk" and "breached";
         # after the rows are painted, so that the page shows first.
@@ -184,7 +186,7 @@ class QueueScreen(Screen[None]):
     def count_views(self) -> None:
         """The tabs' counts, after the page is on screen."""
         filters = {key: self.view_filter(key) for key, _ in VIEWS}
-        counts = self.app.desk.queue_counts(filters)  # type: ignore[attr-defined]
+        counts = listing.queue_counts(self.app.reader, filters)  # type: ignore[attr-defined]
         self.app.call_from_thread(self._show_counts, counts)
 
     def _show_counts(self, counts: dict[str, int]) -> None:
@@ -193,16 +195,20 @@ class QueueScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="queue-more")
     def load_more(self) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
-        rows = desk.queue(
-            self.current_filter(), limit=self.page_size, offset=len(self.rows), order=self.order
+        desk = self.app.reader  # type: ignore[attr-defined]
+        rows = listing.queue(
+            desk,
+            self.current_filter(),
+            limit=self.page_size,
+            offset=len(self.rows),
+            order=self.order,
         )
-        histories = desk.histories([r.id for r in rows])
+        histories = listing.histories(desk, [r.id for r in rows])
         self.app.call_from_thread(self._append_rows, rows, histories)
 
     @work(thread=True, exclusive=True, group="queue-watch")
     def check_for_changes(self) -> None:
-        fingerprint = self.app.desk.data_version()  # type: ignore[attr-defined]
+        fingerprint = listing.data_version(self.app.reader)  # type: ignore[attr-defined]
         if fingerprint != self._fingerprint:
             self.app.call_from_thread(self.reload)
         elif time.monotonic() - self._counted_at > COUNTS_MAX_AGE:
@@ -231,6 +237,7 @@ class QueueScreen(Screen[None]):
         self._render_status()
         if recount:
             self.call_after_refresh(self.count_views)
+        self.call_after_refresh(self.app.open_desk_soon)  # type: ignore[attr-defined]
 
     def _append_rows(self, rows: list[TicketSummary], histories: dict[int, TicketHistory]) -> None:
         table = self.query_one(DataTable)
