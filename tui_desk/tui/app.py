@@ -123,6 +123,10 @@ class DeskApp(App[int]):
         self.last_ticket: int | None = None
         self.operator_names: list[str] = []
         self.title = desk.policy.desk.name
+        if "TEXTUAL_ANIMATIONS" not in os.environ:
+            # Everything moves at once: a view switch repaints without a sliding tab bar
+            # (and its frames). TEXTUAL_ANIMATIONS=full brings the animations back.
+            self.animation_level = "none"
         if self.settings.get("theme"):
             self.theme = self.settings["theme"]
 
