@@ -121,3 +121,23 @@ def test_a_failing_upgrade_leaves_the_store_as_it_was(
         assert "shift" not in {row[1] for row in conn.execute("PRAGMA table_info(operator)")}
         (value,) = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
     assert int(value) == SCHEMA_VERSION
+
+
+def test_opening_an_up_to_date_store_does_not_wait_for_a_writer(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_store(str(db_path)).dispose()
+    import tui_desk.store.engine as engine_module
+
+    # Were opening to take the write lock, it would wait the whole busy timeout and fail.
+    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 50)
+    writer = sqlite3.connect(db_path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        engine = open_store(str(db_path))
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM ticket")).scalar() == 0
+        engine.dispose()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

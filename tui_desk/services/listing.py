@@ -107,6 +107,34 @@ _SUMMARIES = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    """One page of a queue as of one snapshot of the store: its rows, their SLA inputs,
+    how many tickets the filter matches, and the store's data version (see data_version)."""
+
+    rows: list[TicketSummary]
+    histories: dict[int, TicketHistory]
+    total: int
+    version: tuple[int, int]
+
+
+def queue_page(
+    desk: DeskBase,
+    flt: QueueFilter | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    order: str = "deadline",
+) -> QueuePage:
+    """What a queue screen shows, read in one transaction."""
+    flt = flt or QueueFilter()
+    with desk.reading() as reader:
+        version = _version(reader)
+        rows = _page(reader, flt, limit, offset, order)
+        total = _count(reader, flt)
+        found = _histories(reader, [row.id for row in rows])
+    return QueuePage(rows, found, total, version)
+
+
 def queue(
     desk: DeskBase,
     flt: QueueFilter | None = None,
@@ -115,23 +143,13 @@ def queue(
     order: str = "deadline",
 ) -> list[TicketSummary]:
     """Tickets matching `flt` in `order` (one of QUEUE_ORDERS), one page of them."""
-    if order not in QUEUE_ORDERS:
-        raise BadInput(f"no queue order {order!r} (one of: {', '.join(QUEUE_ORDERS)})")
-    params: list[Any] = []
-    sql = f"{_SUMMARIES} WHERE {where(flt or QueueFilter(), params)}"
-    sql += f" ORDER BY {QUEUE_ORDERS[order]}, ticket.id"
-    if limit is not None:
-        sql += " LIMIT ? OFFSET ?"
-        params += [limit, offset]
     with desk.reading() as reader:
-        return summaries(reader, sql, params)
+        return _page(reader, flt or QueueFilter(), limit, offset, order)
 
 
 def queue_count(desk: DeskBase, flt: QueueFilter | None = None) -> int:
-    params: list[Any] = []
-    sql = f"SELECT count(*) FROM ticket WHERE {where(flt or QueueFilter(), params)}"
     with desk.reading() as reader:
-        return int(reader.value(sql, params))
+        return _count(reader, flt or QueueFilter())
 
 
 def queue_counts(desk: DeskBase, filters: dict[str, QueueFilter]) -> dict[str, int]:
@@ -157,21 +175,46 @@ def data_version(desk: DeskBase) -> tuple[int, int]:
     """A cheap fingerprint that changes whenever any process writes (for live refresh):
     every ticket change appends an event; contracts change the quota panel."""
     with desk.reading() as reader:
-        (row,) = reader.rows("SELECT (SELECT max(id) FROM event), (SELECT max(id) FROM contract)")
-    return int(row[0] or 0), int(row[1] or 0)
+        return _version(reader)
 
 
 def histories(desk: DeskBase, ticket_ids: Sequence[int]) -> dict[int, TicketHistory]:
     """The SLA inputs of several tickets (the visible queue rows) from their logs."""
-    ids = list(ticket_ids)
+    with desk.reading() as reader:
+        return _histories(reader, list(ticket_ids))
+
+
+def _page(
+    reader: Reader, flt: QueueFilter, limit: int | None, offset: int, order: str
+) -> list[TicketSummary]:
+    if order not in QUEUE_ORDERS:
+        raise BadInput(f"no queue order {order!r} (one of: {', '.join(QUEUE_ORDERS)})")
+    params: list[Any] = []
+    sql = f"{_SUMMARIES} WHERE {where(flt, params)} ORDER BY {QUEUE_ORDERS[order]}, ticket.id"
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params += [limit, offset]
+    return summaries(reader, sql, params)
+
+
+def _count(reader: Reader, flt: QueueFilter) -> int:
+    params: list[Any] = []
+    return int(reader.value(f"SELECT count(*) FROM ticket WHERE {where(flt, params)}", params))
+
+
+def _version(reader: Reader) -> tuple[int, int]:
+    (row,) = reader.rows("SELECT (SELECT max(id) FROM event), (SELECT max(id) FROM contract)")
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def _histories(reader: Reader, ids: list[int]) -> dict[int, TicketHistory]:
     if not ids:
         return {}
-    with desk.reading() as reader:
-        rows = reader.rows(
-            "SELECT ticket_id, id, at, kind, author, body, data FROM event"
-            f" WHERE ticket_id IN ({', '.join('?' * len(ids))}) ORDER BY ticket_id, at, id",
-            ids,
-        )
+    rows = reader.rows(
+        "SELECT ticket_id, id, at, kind, author, body, data FROM event"
+        f" WHERE ticket_id IN ({', '.join('?' * len(ids))}) ORDER BY ticket_id, at, id",
+        ids,
+    )
     grouped: dict[int, list[TicketEvent]] = {}
     for ticket_id, seq, at, kind, author, body, data in rows:
         payload = {} if data in (None, "{}") else json.loads(data)

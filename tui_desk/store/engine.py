@@ -117,6 +117,12 @@ def _backup_before_upgrade(engine: Engine, version: int) -> Path | None:
 
 def migrate(engine: Engine) -> int:
     """Bring the schema to SCHEMA_VERSION; return the version found before."""
+    # An up-to-date store (the usual case) is only read: opening it never waits for a
+    # writer. Creating or upgrading takes the write lock and looks again under it.
+    with engine.connect() as conn, conn.begin():
+        found = _read_version(conn)
+    if found == SCHEMA_VERSION:
+        return found
     with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
         found = _read_version(conn)
         if found is None:

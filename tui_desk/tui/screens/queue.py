@@ -169,10 +169,8 @@ class QueueScreen(Screen[None]):
         except ServiceError as exc:
             self.app.call_from_thread(self._show_error, str(exc))
             return
-        fingerprint = listing.data_version(desk)
-        rows = listing.queue(desk, flt, limit=self.page_size, order=self.order)
-        total = listing.queue_count(desk, flt)
-        histories = listing.histories(desk, [r.id for r in rows])
+        page = listing.queue_page(desk, flt, limit=self.page_size, order=self.order)
+        rows, histories, total, fingerprint = page.rows, page.histories, page.total, page.version
         # The tabs' counts do not depend on the view shown: count again when the data
         # changed, or every half minute as tickets cross into "at risk" and "breached";
         # after the rows are painted, so that the page shows first.
