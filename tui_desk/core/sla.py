@@ -2,7 +2,9 @@
 
 `compute_sla` replays the events up to `now` and returns the three clocks; `response_cycles`
 lists the completed response cycles for reports; `escalation_instants` tells the escalation
-engine when each clock reached (or will reach) a level. docs/sla.md explains every rule.
+engine when each clock reached (or will reach) a level; `running_deadlines` gives, from a
+lean `ClockLog`, only what the store caches of the running clocks (a store-wide recompute).
+docs/sla.md explains every rule.
 
 The model: a clock has a *start* (creation, or the oldest unanswered customer message), may
 have a *stop* (the reply or solve that meets it) and accrues the working time of its SLA's
@@ -16,14 +18,16 @@ Instants are handled as epoch microseconds (see `core.calendar`); results keep t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Literal
+from operator import itemgetter
+from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from tui_desk.core.calendar import US_PER_SECOND, UTC, WorkingCalendar, from_epoch_us, to_epoch_us
 from tui_desk.core.durations import Duration
-from tui_desk.core.events import TicketHistory
+from tui_desk.core.events import ClockLog, ClockStep, TicketHistory
 from tui_desk.core.policy import (
     CLOCKS,
     STATUS_CATEGORIES,
@@ -228,6 +232,7 @@ class _SlaTerms:
     calendar: WorkingCalendar
     targets_us: dict[tuple[str, str], int | None]  # (priority, clock) -> µs
     warn_before_us: int | None
+    warn_thresholds_us: dict[tuple[str, str], int]  # (priority, clock) -> of its target
 
     def target_us(self, priority: str, clock: str) -> int | None:
         return self.targets_us.get((priority, clock))
@@ -260,10 +265,6 @@ class _Context:
         default = self.slas.get(policy.desk.default_sla or "")
         self.fallback = default.calendar if default else _elapsed_calendar(policy.desk.timezone)
 
-    def category(self, status: str | None) -> StatusCategory:
-        """A status's category; unknown statuses (a policy changed since) count as active."""
-        return self.categories.get(status, "active") if status is not None else "active"
-
 
 def _sla_terms(sla: SlaPolicy, calendar: WorkingCalendar) -> _SlaTerms:
     targets: dict[tuple[str, str], int | None] = {}
@@ -275,7 +276,13 @@ def _sla_terms(sla: SlaPolicy, calendar: WorkingCalendar) -> _SlaTerms:
             )
     before = sla.warn_at.before
     before_us = None if before is None else calendar.to_seconds(before) * US_PER_SECOND
-    return _SlaTerms(sla, calendar, targets, before_us)
+    terms = _SlaTerms(sla, calendar, targets, before_us, {})
+    terms.warn_thresholds_us.update(
+        (key, terms.warn_threshold_us(target_us))
+        for key, target_us in targets.items()
+        if target_us is not None
+    )
+    return terms
 
 
 def _elapsed_calendar(zone: str) -> WorkingCalendar:
@@ -298,16 +305,21 @@ def _context(policy: Policy) -> _Context:
 # --------------------------------------------------------------------------------------------
 # The replayed timeline
 
+# The event kinds the clocks read, and those of them whose payload they read too; the
+# others (notes, tags, escalations...) never move a clock.
+CLOCK_EVENT_KINDS: frozenset[str] = frozenset(
+    {"customer_message", "reply", "status", "priority", "quota", "due"}
+)
+CLOCK_PAYLOAD_KINDS: frozenset[str] = frozenset({"status", "priority", "quota", "due"})
 
-@dataclass(frozen=True, slots=True)
-class _Terms:
+
+class _Terms(NamedTuple):
     sla: str | None
     priority: str
     since_us: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Stop:
+class _Stop(NamedTuple):
     at_us: int
     terms: _Terms
 
@@ -320,17 +332,13 @@ class _Timeline:
     now_us: int
     category: StatusCategory
     terms: _Terms
-    active_runs: list[tuple[int, int]] = field(default_factory=list)  # closed active periods
-    active_since: int | None = None  # start of the open active period, if active now
-    first_reply: _Stop | None = None
-    first_solve: _Stop | None = None
-    last_solve: _Stop | None = None  # the solve in force now (None unless solved now)
-    cycles: list[tuple[int, _Stop | None]] = field(default_factory=list)  # next_response
-    dues: list[tuple[int, str, int | None]] = field(default_factory=list)  # (at, clock, due)
-
-    @property
-    def open_cycle(self) -> bool:
-        return bool(self.cycles) and self.cycles[-1][1] is None
+    active_runs: list[tuple[int, int]]  # closed active periods
+    active_since: int | None  # start of the open active period, if active now
+    first_reply: _Stop | None
+    first_solve: _Stop | None
+    last_solve: _Stop | None  # the solve in force now (None unless solved now)
+    cycles: list[tuple[int, _Stop | None]]  # next_response
+    dues: list[tuple[int, str, int | None]]  # (at, clock, due)
 
 
 def _parse_due(value: Any, zone: str) -> int | None:
@@ -350,73 +358,105 @@ def _parse_due(value: Any, zone: str) -> int | None:
     return to_epoch_us(moment)
 
 
-def _replay(context: _Context, history: TicketHistory, now_us: int) -> _Timeline:
-    """Walk the events, ordered by instant then seq, up to and including `now`."""
-    created_us = to_epoch_us(history.created_at)
-    timeline = _Timeline(
-        created_us=created_us,
-        now_us=now_us,
-        category=context.category(history.status),
-        terms=_Terms(history.sla, history.priority, created_us),
+def clock_log(history: TicketHistory) -> ClockLog:
+    """The events of a history that move clocks, with instants as epoch µs."""
+    kinds = CLOCK_EVENT_KINDS
+    return ClockLog(
+        to_epoch_us(history.created_at),
+        history.priority,
+        history.sla,
+        history.status,
+        [(to_epoch_us(e.at), e.seq, e.kind, e.data) for e in history.events if e.kind in kinds],
     )
-    if timeline.category == "active":
-        timeline.active_since = created_us
-    elif timeline.category == "solved":
-        timeline.first_solve = timeline.last_solve = _Stop(created_us, timeline.terms)
-    keyed = [
-        (to_epoch_us(event.at), event.seq, index) for index, event in enumerate(history.events)
-    ]
-    if any(keyed[i] > keyed[i + 1] for i in range(len(keyed) - 1)):
-        keyed.sort()
-    events = history.events
-    for at_us, _seq, index in keyed:
+
+
+_STEP_ORDER = itemgetter(0, 1)
+
+
+def _in_order(steps: Sequence[ClockStep]) -> Sequence[ClockStep]:
+    """The steps ordered by (at, seq); the sort is stable, so equal keys keep log order."""
+    if len(steps) < 2:
+        return steps
+    last_at, last_seq = steps[0][0], steps[0][1]
+    for at_us, seq, _kind, _data in steps:
+        if at_us < last_at or (at_us == last_at and seq < last_seq):
+            return sorted(steps, key=_STEP_ORDER)
+        last_at, last_seq = at_us, seq
+    return steps
+
+
+def _replay(context: _Context, log: ClockLog, now_us: int) -> _Timeline:
+    """Walk the events, ordered by instant then seq, up to and including `now`.
+
+    One loop over local variables: this runs for every ticket of a store recompute.
+    """
+    created_us = log.created_us
+    # A status's category; unknown statuses (a policy changed since) count as active.
+    categories = context.categories
+    status = log.status
+    category: StatusCategory = categories.get(status, "active") if status is not None else "active"
+    terms = _Terms(log.sla, log.priority, created_us)
+    active_runs: list[tuple[int, int]] = []
+    active_since = created_us if category == "active" else None
+    first_reply: _Stop | None = None
+    first_solve = last_solve = _Stop(created_us, terms) if category == "solved" else None
+    cycles: list[tuple[int, _Stop | None]] = []
+    dues: list[tuple[int, str, int | None]] = []
+    open_cycle = False  # the last cycle waits for its reply
+    for at_us, _seq, kind, data in _in_order(log.steps):
         if at_us > now_us:
             break
-        event = events[index]
-        _apply(context, timeline, at_us, event.kind, event.data)
-    return timeline
-
-
-def _apply(
-    context: _Context, timeline: _Timeline, at_us: int, kind: str, data: dict[str, Any]
-) -> None:
-    """Apply one event to the timeline."""
-    if kind == "customer_message":
-        # Only after the first response, and only the oldest unanswered message starts a cycle.
-        if timeline.first_reply is not None and not timeline.open_cycle:
-            timeline.cycles.append((at_us, None))
-    elif kind == "reply":
-        if timeline.first_reply is None:
-            timeline.first_reply = _Stop(at_us, timeline.terms)
-        elif timeline.open_cycle:
-            timeline.cycles[-1] = (timeline.cycles[-1][0], _Stop(at_us, timeline.terms))
-    elif kind == "status":
-        _change_category(timeline, at_us, context.category(data.get("to")))
-    elif kind == "priority" and data.get("to"):
-        timeline.terms = _Terms(timeline.terms.sla, data["to"], at_us)
-    elif kind == "quota" and "sla" in data:
-        timeline.terms = _Terms(data["sla"], timeline.terms.priority, at_us)
-    elif kind == "due" and data.get("clock"):
-        due_us = _parse_due(data.get("due"), context.policy.desk.timezone)
-        timeline.dues.append((at_us, data["clock"], due_us))
-
-
-def _change_category(timeline: _Timeline, at_us: int, new: StatusCategory) -> None:
-    old = timeline.category
-    if old == new:
-        return
-    if timeline.active_since is not None:
-        timeline.active_runs.append((timeline.active_since, at_us))
-        timeline.active_since = None
-    if new == "active":
-        timeline.active_since = at_us
-    if new == "solved":
-        timeline.last_solve = _Stop(at_us, timeline.terms)
-        if timeline.first_solve is None:
-            timeline.first_solve = timeline.last_solve
-    elif old == "solved":
-        timeline.last_solve = None  # reopened (to active, paused or void)
-    timeline.category = new
+        if kind == "status":
+            to = data.get("to")
+            new: StatusCategory = categories.get(to, "active") if to is not None else "active"
+            if new == category:
+                continue
+            if active_since is not None:
+                active_runs.append((active_since, at_us))
+                active_since = None
+            if new == "active":
+                active_since = at_us
+            if new == "solved":
+                last_solve = _Stop(at_us, terms)
+                if first_solve is None:
+                    first_solve = last_solve
+            elif category == "solved":
+                last_solve = None  # reopened (to active, paused or void)
+            category = new
+        elif kind == "customer_message":
+            # Only after the first response, and only the oldest unanswered message starts
+            # a cycle.
+            if first_reply is not None and not open_cycle:
+                cycles.append((at_us, None))
+                open_cycle = True
+        elif kind == "reply":
+            if first_reply is None:
+                first_reply = _Stop(at_us, terms)
+            elif open_cycle:
+                cycles[-1] = (cycles[-1][0], _Stop(at_us, terms))
+                open_cycle = False
+        elif kind == "priority":
+            if data.get("to"):
+                terms = _Terms(terms.sla, data["to"], at_us)
+        elif kind == "quota":
+            if "sla" in data:
+                terms = _Terms(data["sla"], terms.priority, at_us)
+        elif kind == "due" and data.get("clock"):
+            due_us = _parse_due(data.get("due"), context.policy.desk.timezone)
+            dues.append((at_us, data["clock"], due_us))
+    return _Timeline(
+        created_us,
+        now_us,
+        category,
+        terms,
+        active_runs,
+        active_since,
+        first_reply,
+        first_solve,
+        last_solve,
+        cycles,
+        dues,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -528,28 +568,40 @@ def _manual_due(
     return found
 
 
-def _evaluate(
+class _Measure(NamedTuple):
+    """A clock's figures before its state is decided (see `_clock`)."""
+
+    track: _Track
+    target_us: int | None
+    due_us: int
+    warn_us: int
+    elapsed_us: int
+    remaining: int
+
+
+def _measure(
     context: _Context,
     timeline: _Timeline,
     clock: str,
     start_us: int,
     stop: _Stop | None,
-) -> Clock:
-    """One clock under the terms in force at its stop (stopped) or now (running, paused)."""
+) -> _Measure | None:
+    """One clock under the terms in force at its stop (stopped) or now (running, paused);
+    None when it has no target and no manual due (a `none` clock)."""
     terms = stop.terms if stop is not None else timeline.terms
     sla = context.slas.get(terms.sla) if terms.sla is not None else None
     if sla is None and stop is not None:
         terms = timeline.terms  # stopped while without an SLA: judge it by today's terms
         sla = context.slas.get(terms.sla) if terms.sla is not None else None
     if sla is None:
-        return NO_CLOCK
+        return None
     stop_us = stop.at_us if stop is not None else None
     end_us = stop_us if stop_us is not None else timeline.now_us
-    target_us = sla.target_us(terms.priority, clock)
+    target_us = sla.targets_us.get((terms.priority, clock))
     manual = _manual_due(timeline, clock, start_us, end_us) if timeline.dues else None
     manual_due_us = manual[1] if manual is not None else None
     if target_us is None and manual_due_us is None:
-        return NO_CLOCK
+        return None
     since_us = terms.since_us
     if manual is not None and manual_due_us is not None:
         since_us = max(since_us, manual[0])
@@ -565,9 +617,20 @@ def _evaluate(
     else:
         assert target_us is not None
         due_us = track.instant_at_elapsed(target_us)
-        warn_us = track.instant_at_elapsed(sla.warn_threshold_us(target_us))
+        warn_us = track.instant_at_elapsed(sla.warn_thresholds_us[terms.priority, clock])
         remaining = target_us // US_PER_SECOND - elapsed_us // US_PER_SECOND
-    return _clock(track, target_us, due_us, warn_us, elapsed_us, remaining, timeline.now_us)
+    return _Measure(track, target_us, due_us, warn_us, elapsed_us, remaining)
+
+
+def _evaluate(
+    context: _Context,
+    timeline: _Timeline,
+    clock: str,
+    start_us: int,
+    stop: _Stop | None,
+) -> Clock:
+    measured = _measure(context, timeline, clock, start_us, stop)
+    return NO_CLOCK if measured is None else _clock(*measured, timeline.now_us)
 
 
 def _clock(
@@ -596,42 +659,83 @@ def _clock(
         else:
             state = "running"
     since_us = track.since_us
-    return Clock(
-        state=state,
-        target_seconds=None if target_us is None else target_us // US_PER_SECOND,
-        remaining_seconds=remaining,
-        elapsed_seconds=elapsed_us // US_PER_SECOND,
-        due_us=due_us,
-        warn_at_us=warn_us,
-        warning_at_us=max(warn_us, since_us) if warned else None,
-        breached_at_us=max(due_us, since_us) if breached else None,
-        met_at_us=stop_us,
-        started_at_us=track.start_us,
-        track=track,
+    return _new_clock(
+        state,
+        None if target_us is None else target_us // US_PER_SECOND,
+        remaining,
+        elapsed_us // US_PER_SECOND,
+        due_us,
+        warn_us,
+        max(warn_us, since_us) if warned else None,
+        max(due_us, since_us) if breached else None,
+        stop_us,
+        track.start_us,
+        track,
     )
+
+
+# Clock's slot setters, in field order. A frozen dataclass's generated __init__ sets each
+# field through object.__setattr__, twice as slow as these, and a queue screen builds a
+# hundred clocks per refresh; `test_sla` checks that both ways build equal clocks.
+(
+    _set_state,
+    _set_target,
+    _set_remaining,
+    _set_elapsed,
+    _set_due,
+    _set_warn_at,
+    _set_warning_at,
+    _set_breached_at,
+    _set_met_at,
+    _set_started_at,
+    _set_track,
+) = (getattr(Clock, f.name).__set__ for f in fields(Clock))
+
+
+def _new_clock(
+    state: ClockState,
+    target_seconds: int | None,
+    remaining_seconds: int,
+    elapsed_seconds: int,
+    due_us: int,
+    warn_at_us: int,
+    warning_at_us: int | None,
+    breached_at_us: int | None,
+    met_at_us: int | None,
+    started_at_us: int,
+    track: _Track,
+) -> Clock:
+    """`Clock(...)` with every field given, without the generated __init__ (see above)."""
+    clock = object.__new__(Clock)
+    _set_state(clock, state)
+    _set_target(clock, target_seconds)
+    _set_remaining(clock, remaining_seconds)
+    _set_elapsed(clock, elapsed_seconds)
+    _set_due(clock, due_us)
+    _set_warn_at(clock, warn_at_us)
+    _set_warning_at(clock, warning_at_us)
+    _set_breached_at(clock, breached_at_us)
+    _set_met_at(clock, met_at_us)
+    _set_started_at(clock, started_at_us)
+    _set_track(clock, track)
+    return clock
 
 
 # --------------------------------------------------------------------------------------------
 # The three clocks
 
 
-def _first_response(context: _Context, timeline: _Timeline) -> Clock:
-    return _evaluate(context, timeline, "first_response", timeline.created_us, timeline.first_reply)
-
-
-def _next_response(context: _Context, timeline: _Timeline) -> Clock:
-    """The running cycle, else the last completed one, else none (SPEC §3.2)."""
+def _next_cycle(timeline: _Timeline) -> tuple[int, _Stop | None] | None:
+    """The running next-response cycle, else the last completed one (SPEC §3.2)."""
     if timeline.first_reply is None or not timeline.cycles:
-        return NO_CLOCK
-    start_us, stop = timeline.cycles[-1]
-    return _evaluate(context, timeline, "next_response", start_us, stop)
+        return None
+    return timeline.cycles[-1]
 
 
-def _resolution(context: _Context, timeline: _Timeline, sla: _SlaTerms) -> Clock:
-    """Stopped by the solve in force (`resume`) or for good by the first solve (`keep`)."""
+def _resolution_stop(timeline: _Timeline, sla: _SlaTerms) -> _Stop | None:
+    """The solve in force (`resume`) or, for good, the first solve (`keep`)."""
     keep = sla.policy.resolution_on_reopen == "keep"
-    stop = timeline.first_solve if keep else timeline.last_solve
-    return _evaluate(context, timeline, "resolution", timeline.created_us, stop)
+    return timeline.first_solve if keep else timeline.last_solve
 
 
 def compute_sla(policy: Policy, history: TicketHistory, now: datetime) -> TicketSla:
@@ -640,16 +744,24 @@ def compute_sla(policy: Policy, history: TicketHistory, now: datetime) -> Ticket
     All clocks are `none` when the ticket is void now or has no (known) SLA now.
     """
     context = _context(policy)
-    timeline = _replay(context, history, to_epoch_us(now))
+    timeline = _replay(context, clock_log(history), to_epoch_us(now))
     terms = timeline.terms
     sla = context.slas.get(terms.sla) if terms.sla is not None else None
     if timeline.category == "void" or sla is None:
         clocks = dict.fromkeys(CLOCKS, NO_CLOCK)
         return TicketSla(terms.sla, terms.priority, clocks, None, terms.since_us)
+    created_us = timeline.created_us
+    cycle = _next_cycle(timeline)
     clocks = {
-        "first_response": _first_response(context, timeline),
-        "next_response": _next_response(context, timeline),
-        "resolution": _resolution(context, timeline, sla),
+        "first_response": _evaluate(
+            context, timeline, "first_response", created_us, timeline.first_reply
+        ),
+        "next_response": NO_CLOCK
+        if cycle is None
+        else _evaluate(context, timeline, "next_response", cycle[0], cycle[1]),
+        "resolution": _evaluate(
+            context, timeline, "resolution", created_us, _resolution_stop(timeline, sla)
+        ),
     }
     dues = [
         clock.due_us
@@ -657,6 +769,62 @@ def compute_sla(policy: Policy, history: TicketHistory, now: datetime) -> Ticket
         if clock.due_us is not None and clock.state in RUNNING_STATES
     ]
     return TicketSla(terms.sla, terms.priority, clocks, min(dues, default=None), terms.since_us)
+
+
+class RunningDeadlines(NamedTuple):
+    """The due instants of a ticket's running clocks (None: not running), the earliest of
+    them and the earliest warn instant, in epoch µs: the figures the store caches."""
+
+    first_response: int | None
+    next_response: int | None
+    resolution: int | None
+    next_deadline: int | None
+    next_warning: int | None
+
+
+NO_RUNNING_DEADLINES = RunningDeadlines(None, None, None, None, None)
+
+
+def running_deadlines(policy: Policy, log: ClockLog, now_us: int) -> RunningDeadlines:
+    """What `compute_sla` says of the clocks that run at `now` (running, warning, breached),
+    without evaluating the others: recomputing a store's cached figures (SPEC §3.6) needs
+    no more, and most tickets of a store are solved.
+    """
+    context = _context(policy)
+    timeline = _replay(context, log, now_us)
+    terms = timeline.terms
+    sla = context.slas.get(terms.sla) if terms.sla is not None else None
+    # A clock runs only while the ticket is active and the clock has no stop; a void
+    # ticket or one without a (known) SLA has none at all.
+    if timeline.category != "active" or sla is None:
+        return NO_RUNNING_DEADLINES
+    created_us = timeline.created_us
+    first = (
+        _measure(context, timeline, "first_response", created_us, None)
+        if timeline.first_reply is None
+        else None
+    )
+    cycle = _next_cycle(timeline)
+    following = (
+        _measure(context, timeline, "next_response", cycle[0], None)
+        if cycle is not None and cycle[1] is None
+        else None
+    )
+    resolution = (
+        _measure(context, timeline, "resolution", created_us, None)
+        if _resolution_stop(timeline, sla) is None
+        else None
+    )
+    running = [m for m in (first, following, resolution) if m is not None and m.track.running]
+    if not running:
+        return NO_RUNNING_DEADLINES
+    return RunningDeadlines(
+        first.due_us if first is not None and first.track.running else None,
+        following.due_us if following is not None and following.track.running else None,
+        resolution.due_us if resolution is not None and resolution.track.running else None,
+        min(m.due_us for m in running),
+        min(m.warn_us for m in running),
+    )
 
 
 def response_cycles(
@@ -670,7 +838,7 @@ def response_cycles(
     """
     context = _context(policy)
     now_us = to_epoch_us(now) if now is not None else _last_instant_us(history)
-    timeline = _replay(context, history, now_us)
+    timeline = _replay(context, clock_log(history), now_us)
     if timeline.category == "void" or timeline.first_reply is None:
         return []
     completed = [("first_response", timeline.created_us, timeline.first_reply)]

@@ -27,7 +27,7 @@ from tui_desk.core.policy import Policy, policy_digest
 from tui_desk.core.quota import ContractTerms, decide_overage, quota_period, select_contract
 from tui_desk.core.rules import NewTicketFacts, apply_rules
 from tui_desk.core.sla import TicketSla, compute_sla
-from tui_desk.services import listing
+from tui_desk.services import listing, recompute
 from tui_desk.services.base import (
     POLICY_KEY,
     BadInput,
@@ -733,15 +733,19 @@ class HelpDesk(DeskBase):
         table = Ticket.__table__  # type: ignore[attr-defined]
         statuses, priorities = self.policy.statuses, self.policy.priorities
         with write_session(self.engine) as session:
+            # Only rows whose value changes are rewritten: a policy change usually moves few.
             for status in statuses.all:
+                category = statuses.category(status)
                 session.execute(
                     sa.update(table)
-                    .where(table.c.status == status)
-                    .values(status_category=statuses.category(status))
+                    .where(table.c.status == status, table.c.status_category != category)
+                    .values(status_category=category)
                 )
             for rank, priority in enumerate(priorities.order):
                 session.execute(
-                    sa.update(table).where(table.c.priority == priority).values(priority_rank=rank)
+                    sa.update(table)
+                    .where(table.c.priority == priority, table.c.priority_rank != rank)
+                    .values(priority_rank=rank)
                 )
             session.merge(Meta(key=POLICY_FINGERPRINT_KEY, value=policy_fingerprint(self.policy)))
             open_ids = list(
@@ -749,22 +753,37 @@ class HelpDesk(DeskBase):
                     select(Ticket.id).where(col(Ticket.status_category).in_(("active", "paused")))
                 )
             )
-            return self._recompute(session, open_ids)
+            # Workers read the events outside this transaction, which changed none of them.
+            return self._recompute(session, open_ids, parallel=True)
 
     def recompute_tickets(self, ticket_ids: Sequence[int]) -> int:
         """Recompute the cached clocks of these tickets from their events."""
         with write_session(self.engine) as session:
-            return self._recompute(session, ticket_ids)
+            return self._recompute(session, ticket_ids, parallel=True)
 
-    def _recompute(self, session: Session, ticket_ids: Sequence[int], batch: int = 2000) -> int:
+    def _recompute(
+        self, session: Session, ticket_ids: Sequence[int], *, parallel: bool = False
+    ) -> int:
+        """Recompute the cached clocks of these tickets in the session's transaction.
+
+        `parallel`: the events to read are all committed, so big jobs on SQLite may share
+        the reading and computing with worker processes (services.recompute).
+        """
+        now = self.now()
+        conn = session.connection()
+        if conn.dialect.name == "sqlite":
+            driver = conn.connection.driver_connection
+            return recompute.recompute_sqlite(
+                driver, self.policy, ticket_ids, now, parallel=parallel
+            )
         table = Ticket.__table__  # type: ignore[attr-defined]
         update = (
             sa.update(table)
             .where(table.c.id == sa.bindparam("b_id"))
             .values({key: sa.bindparam(key) for key in SLA_CACHE_COLUMNS})
         )
-        now = self.now()
         count = 0
+        batch = recompute.BATCH
         for start in range(0, len(ticket_ids), batch):
             grouped = _load_events(session, ticket_ids[start : start + batch])
             updates = [
