@@ -139,6 +139,9 @@ class Context:
                 self._policy = parse_policy_cached(
                     default_policy_text(), "<embedded default policy>"
                 )
+            from tui_desk.holiday_cache import install_holiday_cache
+
+            install_holiday_cache()
         return self._policy
 
     def now(self) -> datetime | None:

@@ -33,9 +33,11 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tui_desk.core.durations import Duration
@@ -182,7 +184,10 @@ class WorkingCalendar:
             raise ValueError(f"calendar {spec.name!r}: a week has 7 days, got {len(self._week_us)}")
         if not self.always and not any(self._week_us):
             raise ValueError(f"calendar {spec.name!r} has no working hours on any weekday")
-        self._country = _country_holidays_factory(spec.holiday_country) if not self.always else None
+        self._country = spec.holiday_country if not self.always else None
+        self._country_source = _country_source
+        if self._country:
+            self._country_source.check(self._country)
         self.day_seconds: int = _day_seconds(spec)
         self._holiday_years: dict[int, frozenset[date]] = {}
         self._lock = threading.Lock()
@@ -433,8 +438,8 @@ class WorkingCalendar:
             for month, day_of_month in self.spec.yearly_holidays:
                 if month != 2 or day_of_month != 29 or _is_leap(year):
                     days.add(date(year, month, day_of_month))
-            if self._country is not None:
-                days.update(self._country(year))
+            if self._country:
+                days.update(self._country_source.dates(self._country, year))
             cached = self._holiday_years[year] = frozenset(days)
         return cached
 
@@ -442,6 +447,53 @@ class WorkingCalendar:
 @lru_cache(maxsize=256)
 def _calendar_for(spec: CalendarSpec) -> WorkingCalendar:
     return WorkingCalendar(spec)
+
+
+# --------------------------------------------------------------------------------------------
+# Where `holiday_country` dates come from
+
+
+class CountryHolidays(Protocol):
+    """Public holidays of "CC" or "CC-SUBDIV" codes."""
+
+    def check(self, code: str) -> None:
+        """Raise ValueError for a code without public-holiday data."""
+
+    def dates(self, code: str, year: int) -> Iterable[date]:
+        """The public holidays of that year."""
+
+
+class PackageHolidays:
+    """Public holidays from the `holidays` package, imported on first use: importing it
+    costs ~0.2 s and most calendars never need it."""
+
+    def check(self, code: str) -> None:
+        import holidays
+
+        country, _, subdivision = code.partition("-")
+        try:
+            holidays.country_holidays(country, subdiv=subdivision or None)
+        except NotImplementedError as error:
+            raise ValueError(
+                f"holiday_country {code!r} is not known to the holidays package"
+            ) from error
+
+    def dates(self, code: str, year: int) -> set[date]:
+        import holidays
+
+        country, _, subdivision = code.partition("-")
+        return set(holidays.country_holidays(country, subdiv=subdivision or None, years=year))
+
+
+_country_source: CountryHolidays = PackageHolidays()
+
+
+def use_country_holidays(source: CountryHolidays | None) -> None:
+    """Take `holiday_country` dates from `source` (None: the holidays package) in the
+    calendars built from now on; an application may put a persistent cache in front."""
+    global _country_source
+    _country_source = source or PackageHolidays()
+    _calendar_for.cache_clear()
 
 
 # --------------------------------------------------------------------------------------------
@@ -467,26 +519,6 @@ def _day_seconds(spec: CalendarSpec) -> int:
     # Most common length; among equally common ones the longest.
     minutes, _count = max(lengths.items(), key=lambda item: (item[1], item[0]), default=(0, 0))
     return minutes * 60
-
-
-def _country_holidays_factory(code: str | None):
-    """A function year -> set of public-holiday dates for "CC" or "CC-SUBDIV", or None."""
-    if not code:
-        return None
-    import holidays  # lazily: importing it costs ~100 ms and most calendars never need it
-
-    country, _, subdivision = code.partition("-")
-    try:
-        holidays.country_holidays(country, subdiv=subdivision or None)
-    except NotImplementedError as error:
-        raise ValueError(
-            f"holiday_country {code!r} is not known to the holidays package"
-        ) from error
-
-    def for_year(year: int) -> set[date]:
-        return set(holidays.country_holidays(country, subdiv=subdivision or None, years=year))
-
-    return for_year
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
