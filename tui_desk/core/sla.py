@@ -480,6 +480,7 @@ class _Track:
         "start_us",
         "stop_us",
         "since_us",
+        "manual_due_us",
     )
 
     def __init__(
@@ -501,6 +502,7 @@ class _Track:
         self.start_us = start_us
         self.stop_us = stop_us
         self.since_us = since_us
+        self.manual_due_us: int | None = None  # set when a manual due rules the clock
 
     def elapsed_at(self, moment_us: int) -> int:
         """Working µs accrued by `moment_us` (the tail counts for instants after it)."""
@@ -609,7 +611,7 @@ def _measure(
     track = _track(calendar, timeline, start_us, stop_us, since_us)
     elapsed_us = track.elapsed_at(end_us)
     if manual_due_us is not None:
-        due_us = manual_due_us
+        track.manual_due_us = due_us = manual_due_us
         start_pos, due_pos = calendar.position(start_us), calendar.position(due_us)
         threshold_us = sla.warn_threshold_us(due_pos - start_pos)
         warn_us = calendar.instant_at(start_pos + threshold_us) if threshold_us > 0 else start_us
@@ -769,6 +771,46 @@ def compute_sla(policy: Policy, history: TicketHistory, now: datetime) -> Ticket
         if clock.due_us is not None and clock.state in RUNNING_STATES
     ]
     return TicketSla(terms.sla, terms.priority, clocks, min(dues, default=None), terms.since_us)
+
+
+def advance_sla(
+    policy: Policy, history: TicketHistory, sla: TicketSla, since: datetime, now: datetime
+) -> TicketSla:
+    """`compute_sla(policy, history, now)`, given `sla` = `compute_sla(policy, history,
+    since)`: what a countdown needs every second.
+
+    When no event of the history lies after `since`, only time moved: stopped clocks stay
+    as they were, running ones accrue working time along their own track (their due and
+    warn instants are fixed) and may cross into warning or breached. A paused clock's
+    projected due moves with now, and an event after `since` or a `now` before it may
+    change anything: those are computed afresh.
+    """
+    since_us, now_us = to_epoch_us(since), to_epoch_us(now)
+    events = history.events
+    if now_us < since_us or (events and to_epoch_us(events[-1].at) > since_us):
+        return compute_sla(policy, history, now)
+    clocks: dict[str, Clock] = {}
+    for name, clock in sla.clocks.items():
+        track = clock.track
+        if track is None or track.stop_us is not None:
+            clocks[name] = clock  # no clock, or stopped: nothing left to change
+            continue
+        if not track.running or clock.due_us is None or clock.warn_at_us is None:
+            return compute_sla(policy, history, now)
+        elapsed_us = track.elapsed_at(now_us)
+        calendar = track.calendar
+        if track.manual_due_us is not None:
+            remaining = (
+                calendar.position(clock.due_us) - calendar.position(now_us)
+            ) // US_PER_SECOND
+        else:
+            assert clock.target_seconds is not None
+            remaining = clock.target_seconds - elapsed_us // US_PER_SECOND
+        target_us = None if clock.target_seconds is None else clock.target_seconds * US_PER_SECOND
+        clocks[name] = _clock(
+            track, target_us, clock.due_us, clock.warn_at_us, elapsed_us, remaining, now_us
+        )
+    return TicketSla(sla.sla_name, sla.priority, clocks, sla.next_deadline_us, sla.terms_since_us)
 
 
 class RunningDeadlines(NamedTuple):

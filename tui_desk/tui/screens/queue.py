@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Input, Static, Tab, Tabs
 from textual.widgets.data_table import ColumnKey
 
 from tui_desk.core.events import TicketHistory
-from tui_desk.core.sla import compute_sla
+from tui_desk.core.sla import TicketSla, advance_sla, compute_sla
 from tui_desk.services import listing
 from tui_desk.services.base import ServiceError
 from tui_desk.services.listing import QUEUE_ORDERS, QueueFilter, TicketSummary
@@ -96,6 +96,8 @@ class QueueScreen(Screen[None]):
         self.order = "deadline"
         self.rows: list[TicketSummary] = []
         self.histories: dict[int, TicketHistory] = {}
+        # Each row's last clocks, as (policy, at, clocks): the next tick advances them.
+        self._clocks: dict[int, tuple[Any, datetime, TicketSla]] = {}
         self.marked: set[int] = set()
         self.total = 0
         self._fingerprint: tuple[int, int] | None = None
@@ -224,6 +226,7 @@ class QueueScreen(Screen[None]):
         table = self.query_one(DataTable)
         selected = self._selected_id()
         self.rows, self.histories, self.total = rows, histories, total
+        self._clocks = {}
         self._fingerprint = fingerprint
         self._error = None
         with self.app.batch_update():
@@ -240,6 +243,8 @@ class QueueScreen(Screen[None]):
     def _append_rows(self, rows: list[TicketSummary], histories: dict[int, TicketHistory]) -> None:
         table = self.query_one(DataTable)
         self.histories.update(histories)
+        for ticket_id in histories:
+            self._clocks.pop(ticket_id, None)
         known = {r.id for r in self.rows}
         for ticket in rows:
             if ticket.id not in known:
@@ -284,7 +289,13 @@ class QueueScreen(Screen[None]):
         history = self.histories.get(ticket_id)
         if history is None:
             return [Text("…", style="dim")] * len(CLOCK_COLUMNS)
-        sla = compute_sla(self.app.policy, history, self.app.now())  # type: ignore[attr-defined]
+        policy, now = self.app.policy, self.app.now()  # type: ignore[attr-defined]
+        last = self._clocks.get(ticket_id)
+        if last is not None and last[0] is policy:
+            sla = advance_sla(policy, history, last[2], last[1], now)
+        else:
+            sla = compute_sla(policy, history, now)
+        self._clocks[ticket_id] = (policy, now, sla)
         return [clock_text(sla.clocks[name]) for name in CLOCK_COLUMNS]
 
     def tick(self) -> None:
