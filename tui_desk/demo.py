@@ -2,36 +2,61 @@
 tickets with replies, notes, pauses and solves, so every screen has something to show.
 
 Tickets are decided with the same core functions the services use (rules, contract
-selection, quota overage, SLA clocks) and written in bulk, so 100k tickets stay fast.
+selection, quota overage, SLA clocks, the escalation pass) and written in bulk, so 100k
+tickets stay fast: one seeded generator decides them in order, batch after batch, while
+worker processes turn the batches into store rows (demo_rows.py) and this process inserts
+them. The rows are a pure function of the batch, so the store is the same with or
+without workers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import multiprocessing
+import os
 import random
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import signal
+import sys
+import threading
+from collections import Counter, deque
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-from tui_desk.core.events import TicketEvent, TicketHistory
 from tui_desk.core.policy import Policy
 from tui_desk.core.quota import ContractTerms, decide_overage, quota_period, select_contract
 from tui_desk.core.rules import NewTicketFacts, RuleOutcome, apply_rules
-from tui_desk.core.sla import compute_sla
-from tui_desk.services import BadInput, sla_cache_values
-from tui_desk.store.bulk import insert_rows
+from tui_desk.demo_rows import (
+    CHECK_COLUMNS,
+    ESCALATION_EVENT_COLUMNS,
+    EVENT_COLUMNS,
+    MARK_COLUMNS,
+    TICKET_COLUMNS,
+    BatchRows,
+    Escalated,
+    GeneratedTicket,
+    RowContext,
+    batch_rows,
+    cycle_collection_paused,
+)
+from tui_desk.services import BadInput
+from tui_desk.services.escalation import policy_fingerprint
+from tui_desk.store.bulk import indexes_deferred, insert_rows
 from tui_desk.store.models import (
     Contact,
     Contract,
     Customer,
     CustomerDomain,
+    EscalationCheck,
+    EscalationMark,
     Event,
     Operator,
     Ticket,
@@ -148,43 +173,58 @@ FOLLOW_UPS = [
 ]
 
 
-@dataclass
-class _Ticket:
-    id: int
-    subject: str
-    contact_id: int
-    customer_id: int | None
-    created: datetime
-    priority: str
-    product: str | None
-    contract: ContractTerms | None
-    sla: str | None
-    over_quota: bool
-    billable: bool
-    tags: list[str]
-    status: str
-    assignee: str | None
-    events: list[dict[str, Any]] = field(default_factory=list)
+BATCH = 2500  # tickets per batch: bounded memory, and workers start early
+# Below this many tickets the rows are computed in this process: starting a worker costs
+# more than it saves, and the default demo of a few hundred tickets never spawns one.
+PARALLEL_FROM = 10_000
+IN_FLIGHT = 3  # batches handed to workers ahead of the one being inserted
 
 
 def _created_instants(
     rng: random.Random, count: int, now: datetime, days: int, tz: ZoneInfo
 ) -> list[datetime]:
     """Creation instants over the last `days`, denser in office hours and on weekdays."""
-    out = []
+    out: list[datetime] = []
     start = now - timedelta(days=days)
     span = (now - start).total_seconds()
     while len(out) < count:
-        t = start + timedelta(seconds=rng.random() * span)
+        t = _whole_seconds_later(start, seconds=rng.random() * span)
         local = t.astimezone(tz)
         weight = (1.0 if 8 <= local.hour < 18 else 0.25) * (1.0 if local.weekday() < 5 else 0.3)
         if rng.random() < weight:
-            out.append(t.replace(microsecond=0))
+            out.append(t)
     # A few very fresh ones so live countdowns are running.
     for index in range(min(12, count)):
         out[index] = (now - timedelta(minutes=3 + 9 * index)).replace(microsecond=0)
     out.sort()
     return out
+
+
+def _whole_seconds_later(
+    instant: datetime,
+    *,
+    seconds: float = 0.0,
+    minutes: float = 0.0,
+    steps: dict[int, timedelta] | None = None,
+) -> datetime:
+    """`(instant + timedelta(seconds=…, minutes=…)).replace(microsecond=0)` for an instant
+    on a whole second (one of the two given), without the costly float timedelta where
+    the result cannot differ: when the step is further than 10 µs from a whole second,
+    timedelta's rounding to the microsecond cannot cross it. `steps` caches whole steps."""
+    approximate = seconds + minutes * 60
+    whole = int(approximate)
+    if 1e-5 < approximate - whole < 1 - 1e-5:
+        return instant + (timedelta(0, whole) if steps is None else steps[whole])
+    return (instant + timedelta(seconds=seconds, minutes=minutes)).replace(microsecond=0)
+
+
+class _Steps(dict[int, timedelta]):
+    """timedelta(seconds=n), made once per n: a conversation's steps are whole seconds up
+    to 2000 minutes, so a few tens of thousands of them serve millions of steps."""
+
+    def __missing__(self, whole: int) -> timedelta:
+        step = self[whole] = timedelta(0, whole)
+        return step
 
 
 def generate_demo(
@@ -194,13 +234,17 @@ def generate_demo(
     tickets: int = 400,
     seed: int = 7,
     now: datetime | None = None,
+    workers: int | None = None,
 ) -> dict[str, int]:
-    """Fill an empty store; return counts. Refuses a store that already has tickets."""
+    """Fill an empty store; return counts. Refuses a store that already has tickets.
+
+    `workers`: processes computing rows (default: one fewer than the CPUs, at most two,
+    none for small demos). The data depend only on `tickets`, `seed` and `now`."""
     rng = random.Random(seed)
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     tz = ZoneInfo(policy.desk.timezone)
     today = now.astimezone(tz).date()
-    with engine.begin() as conn:
+    with cycle_collection_paused(), engine.begin() as conn:
         if conn.execute(sa.select(sa.func.count()).select_from(Ticket.__table__)).scalar():
             raise BadInput("the store already has tickets; the demo fills an empty store only")
         setup_at = now - timedelta(days=600)
@@ -210,51 +254,61 @@ def generate_demo(
         )
         customers, contracts, contacts = _insert_accounts(conn, policy, rng, today, setup_at)
         plan_days = 21 if tickets <= 2000 else min(365, max(21, tickets // 250))
-        generated = _generate_tickets(
+        batches = _generate_tickets(
             rng, policy, tickets, now, plan_days, tz, customers, contracts, contacts
         )
-        events = _write_tickets(conn, policy, generated, now)
-    escalated, escalation_events = _escalate(engine, policy, seed, now)
+        context = RowContext(
+            policy,
+            now,
+            policy_fingerprint(policy),
+            frozenset(name for name, _role in OPERATORS),
+            conn.dialect.name,
+        )
+        if workers is None:
+            workers = _default_workers(tickets)
+        written, escalated = _write_tickets(conn, context, batches, workers)
+    acknowledged = _acknowledge(engine, policy, seed, now, escalated)
     return {
-        "tickets": len(generated),
-        "events": events + escalation_events,
+        "tickets": written["tickets"],
+        "events": written["events"] + acknowledged,
         "customers": len(customers),
-        "escalated": escalated,
+        "escalated": len(escalated),
     }
 
 
-def _escalate(engine: Engine, policy: Policy, seed: int, now: datetime) -> tuple[int, int]:
-    """Record the escalations the generated history reached, each at its true instant (the
-    same pass the app runs, without notifying), and let the leads acknowledge some of them:
-    about half, picked by the seed, at an instant between the escalation and now.
-    Returns (escalated tickets, events written)."""
-    from tui_desk.services import HelpDesk, run_escalation_pass
+def _default_workers(tickets: int) -> int:
+    if tickets < PARALLEL_FROM:
+        return 0
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    # This process generates and inserts; one worker keeps up with it, a second covers
+    # slower workers. More would only compete for the CPUs.
+    return max(0, min(cpus - 1, 2))
+
+
+def _acknowledge(
+    engine: Engine, policy: Policy, seed: int, now: datetime, escalated: list[Escalated]
+) -> int:
+    """Let the leads acknowledge some of the escalations the pass recorded: about half,
+    picked by the seed, at an instant between the escalation and now. Returns how many."""
+    from tui_desk.services import HelpDesk
     from tui_desk.services.escalation import acknowledge_many
 
-    desk = HelpDesk(engine, policy, now=lambda: now)
-    report = run_escalation_pass(desk, now, notify=False)
-    since: dict[int, tuple[int, datetime]] = {}  # ticket -> (level, reached at), in order
-    for reached in report.reached:
-        since[reached.ticket_id] = (reached.level, reached.at)
-    with engine.connect() as conn:
-        levels = dict(
-            conn.execute(
-                sa.select(Ticket.__table__.c.id, Ticket.__table__.c.escalation_level).where(
-                    Ticket.__table__.c.escalation_level > 0
-                )
-            ).all()
-        )
     rng = random.Random(f"escalation acknowledgements {seed}")
     leads = ("ana", "dmitri", "eve")  # the lead, the manager, the CTO of OPERATORS
     acks = []
-    for ticket_id in sorted(levels):
-        level, reached_at = since.get(ticket_id, (0, now))
-        if level != levels[ticket_id] or rng.random() >= 0.5:
-            continue
+    for ticket in sorted(escalated, key=lambda e: e.ticket_id):
+        reached_at = ticket.reached_at or now
+        if ticket.last_reached != ticket.level or rng.random() >= 0.5:
+            continue  # acknowledged only where the level now is the one reached last
         at = reached_at + (now - reached_at) * rng.uniform(0.2, 0.9)
-        acks.append((ticket_id, leads[min(level, len(leads)) - 1], at.replace(microsecond=0)))
-    acknowledge_many(desk, acks)
-    return len(levels), report.events + len(acks)
+        acks.append(
+            (ticket.ticket_id, leads[min(ticket.level, len(leads)) - 1], at.replace(microsecond=0))
+        )
+    acknowledge_many(HelpDesk(engine, policy, now=lambda: now), acks)
+    return len(acks)
 
 
 def _insert_accounts(
@@ -310,75 +364,123 @@ def _insert_accounts(
 def _quota_story_weighting(
     policy: Policy,
     now: datetime,
-    tz: ZoneInfo,
     customers: list[tuple[int, str]],
     contracts: dict[int, list[ContractTerms]],
     contacts: list[tuple[int, int | None, str]],
     used: Counter[tuple[int, datetime]],
-) -> Callable[[random.Random, datetime], tuple[int, int | None, str]]:
+) -> Callable[[random.Random, datetime, date], tuple[int, int | None, str]]:
     """Who writes the next ticket: a customer (or a freemail sender) by weight, then one of
     its contacts. A customer in QUOTA_SHARES keeps pace to reach its share of its general
     contract's quota by the end of each period — by `now` for the current one — and is
     skipped while ahead of that pace (`used` is the generator's running count). So the
     panel tells the same story on most days of a period (not on its first day or two: too
-    few tickets fall in it by then), and its customers' latest tickets are recent ones."""
+    few tickets fall in it by then), and its customers' latest tickets are recent ones.
+
+    Freemail and uncapped customers weigh a steady 4 and 3; a capped customer its whole
+    share while behind its pace (so that it keeps up even in a small demo), else nothing.
+    """
     by_customer: dict[int | None, list[tuple[int, int | None, str]]] = {}
     for contact in contacts:
         by_customer.setdefault(contact[1], []).append(contact)
     senders = list(by_customer)
     shares = {cid: QUOTA_SHARES[name] for cid, name in customers if name in QUOTA_SHARES}
-    # (customer, day) -> the general contract's id, period start, pace end and cap.
-    caps: dict[tuple[int, date], tuple[int, datetime, datetime, int] | None] = {}
+    steady = [4.0 if sender is None else 3.0 for sender in senders]
+    # day -> per capped sender with a quota that day: (index in senders, usage key, period
+    # start, seconds from it to the pace's end, cap, weight while behind). Decided at the
+    # day's first ticket.
+    paces: dict[date, list[tuple[int, tuple[int, datetime], datetime, float, int, float]]] = {}
 
-    def cap_on(
-        customer_id: int, day: date, at: datetime
-    ) -> tuple[int, datetime, datetime, int] | None:
-        general = select_contract(contracts.get(customer_id, []), None, day)
-        plan = policy.plans.get(general.plan) if general else None
-        if general is None or plan is None or plan.quota_tickets is None:
-            return None
-        period = quota_period(plan, general, at, policy.desk.timezone, policy.desk.week_starts)
-        pace_end = now if period.end is None else min(period.end, now)
-        cap = math.ceil(shares[customer_id] * plan.quota_tickets)
-        return general.id, period.start, pace_end, cap
+    def paces_on(
+        day: date, at: datetime
+    ) -> list[tuple[int, tuple[int, datetime], datetime, float, int, float]]:
+        out = []
+        for index, sender in enumerate(senders):
+            if sender not in shares:
+                continue
+            general = select_contract(contracts.get(sender, []), None, day)
+            plan = policy.plans.get(general.plan) if general else None
+            if general is None or plan is None or plan.quota_tickets is None:
+                continue
+            period = quota_period(plan, general, at, policy.desk.timezone, policy.desk.week_starts)
+            pace_end = now if period.end is None else min(period.end, now)
+            cap = math.ceil(shares[sender] * plan.quota_tickets)
+            span = max((pace_end - period.start).total_seconds(), 1.0)
+            key = (general.id, period.start)
+            out.append((index, key, period.start, span, cap, float(max(cap, 1))))
+        return out
 
-    def weight(sender: int | None, day: date, at: datetime) -> float:
-        """Freemail and uncapped customers a steady 3-4; a capped customer its whole share
-        while behind its pace (so that it keeps up even in a small demo), else nothing."""
-        if sender is None:
-            return 4.0
-        if sender not in shares:
-            return 3.0
-        if (sender, day) not in caps:
-            caps[(sender, day)] = cap_on(sender, day, at)
-        cap = caps[(sender, day)]
-        if cap is None:
-            return 3.0
-        contract_id, period_start, pace_end, limit = cap
-        span = max((pace_end - period_start).total_seconds(), 1.0)
-        progress = min(1.0, max(0.0, (at - period_start).total_seconds() / span))
-        allowed = math.ceil(limit * progress)
-        return 0.0 if used[(contract_id, period_start)] >= allowed else float(max(limit, 1))
-
-    def pick(rng: random.Random, at: datetime) -> tuple[int, int | None, str]:
-        day = at.astimezone(tz).date()
-        sender = rng.choices(senders, [weight(s, day, at) for s in senders])[0]
+    def pick(rng: random.Random, at: datetime, day: date) -> tuple[int, int | None, str]:
+        pace = paces.get(day)
+        if pace is None:
+            pace = paces[day] = paces_on(day, at)
+        weights = steady.copy()
+        for index, key, start, span, cap, behind in pace:
+            progress = (at - start).total_seconds() / span
+            progress = 1.0 if progress > 1.0 else 0.0 if progress < 0.0 else progress
+            weights[index] = 0.0 if used.get(key, 0) >= math.ceil(cap * progress) else behind
+        sender = rng.choices(senders, weights)[0]
         return rng.choice(by_customer[sender])
 
     return pick
 
 
+class _DataTexts:
+    """Event data as stored (JSON, sorted keys), memoized: a demo repeats a few hundred
+    distinct payloads (plus one per invoice number) over its hundreds of thousands of
+    events. Values must be hashable (tuples for lists), and of one type per name (True and
+    1 would share an entry). `changes[old, new]` is the data of a status, priority or
+    assignee change."""
+
+    def __init__(self) -> None:
+        self._texts: dict[tuple[tuple[str, Any], ...], str] = {(): "{}"}
+        self.changes = _ChangeTexts()
+
+    def __call__(self, **data: Any) -> str:
+        key = tuple(data.items())
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        return text
+
+
+class _ChangeTexts(dict[tuple[Any, Any], str]):
+    def __missing__(self, key: tuple[Any, Any]) -> str:
+        text = self[key] = json.dumps(
+            {"from": key[0], "to": key[1]}, ensure_ascii=False, sort_keys=True
+        )
+        return text
+
+
 def _generate_tickets(
-    rng, policy: Policy, count, now, days, tz, customers, contracts, contacts
-) -> list[_Ticket]:
+    rng: random.Random,
+    policy: Policy,
+    count: int,
+    now: datetime,
+    days: int,
+    tz: ZoneInfo,
+    customers: list[tuple[int, str]],
+    contracts: dict[int, list[ContractTerms]],
+    contacts: list[tuple[int, int | None, str]],
+) -> Iterator[tuple[list[GeneratedTicket], int]]:
+    """The tickets in order of creation, BATCH at a time, each batch with the id of its
+    first event (events are numbered in ticket order)."""
     names = dict(customers)
     used: Counter[tuple[int, datetime]] = Counter()
     statuses = policy.statuses
-    out: list[_Ticket] = []
-    pick_contact = _quota_story_weighting(policy, now, tz, customers, contracts, contacts, used)
+    pick_contact = _quota_story_weighting(policy, now, customers, contracts, contacts, used)
     rule_outcomes: dict[tuple[str, str], RuleOutcome] = {}
+    selected: dict[tuple[int, str | None, date], ContractTerms | None] = {}
+    period_starts: dict[tuple[int, date], datetime] = {}
+    priorities = policy.priorities.order
+    priority_weights = [1, 3, 8, 4][: len(priorities)]
+    texts = _DataTexts()
+    empty = texts()
+    steps = _Steps()
+    batch: list[GeneratedTicket] = []
+    first_event_id = next_event_id = 1
     for index, created in enumerate(_created_instants(rng, count, now, days, tz), start=1):
-        contact_id, customer_id, email = pick_contact(rng, created)
+        day = created.astimezone(tz).date()
+        contact_id, customer_id, email = pick_contact(rng, created, day)
         template, base_tags = rng.choice(SUBJECTS)
         subject = template.format(n=rng.randint(10000, 99999))
         # Rules see only the template's words and the sender here: decide once per pair.
@@ -389,29 +491,33 @@ def _generate_tickets(
             )
             rule_outcomes[rule_key] = apply_rules(policy.rules, facts)
         outcome = rule_outcomes[rule_key]
-        priority = (
-            outcome.priority
-            or rng.choices(policy.priorities.order, [1, 3, 8, 4][: len(policy.priorities.order)])[0]
-        )
+        priority = outcome.priority or rng.choices(priorities, priority_weights)[0]
         product = outcome.product
         contract = None
         if customer_id:
-            contract = select_contract(
-                contracts.get(customer_id, []), product, created.astimezone(tz).date()
-            )
+            contract_key = (customer_id, product, day)
+            if contract_key not in selected:
+                selected[contract_key] = select_contract(
+                    contracts.get(customer_id, []), product, day
+                )
+            contract = selected[contract_key]
         plan = policy.plans.get(contract.plan) if contract else None
         sla = outcome.sla or (plan.sla if plan else None) or policy.desk.default_sla
         over = billable = False
         if contract and plan:
-            period = quota_period(
-                plan, contract, created, policy.desk.timezone, policy.desk.week_starts
-            )
-            decision = decide_overage(plan, used[(contract.id, period.start)])
-            used[(contract.id, period.start)] += 1
+            # A period's bounds are midnights in the desk's zone: one per contract and day.
+            period_key = (contract.id, day)
+            period_start = period_starts.get(period_key)
+            if period_start is None:
+                period_start = period_starts[period_key] = quota_period(
+                    plan, contract, created, policy.desk.timezone, policy.desk.week_starts
+                ).start
+            decision = decide_overage(plan, used[(contract.id, period_start)])
+            used[(contract.id, period_start)] += 1
             over, billable = decision.over_quota, decision.billable
             if not decision.keeps_sla and not outcome.sla:
                 sla = None
-        ticket = _Ticket(
+        ticket = GeneratedTicket(
             index,
             subject,
             contact_id,
@@ -419,7 +525,8 @@ def _generate_tickets(
             created,
             priority,
             product,
-            contract,
+            contract.id if contract else None,
+            contract.plan if contract else None,
             sla,
             over,
             billable,
@@ -427,210 +534,215 @@ def _generate_tickets(
             statuses.initial,
             outcome.assignee,
         )
+        opening = texts(
+            opening=True,
+            priority=priority,
+            sla=sla,
+            status=statuses.initial,
+            rules=tuple(outcome.matched),
+            subject=subject,
+        )
         ticket.events.append(
-            _event(
-                created,
-                "customer_message",
-                email,
-                f"Hello,\n\n{subject}. Can you help?",
-                {
-                    "opening": True,
-                    "priority": priority,
-                    "sla": sla,
-                    "status": statuses.initial,
-                    "rules": outcome.matched,
-                    "subject": subject,
-                },
-            )
+            (created, "customer_message", email, f"Hello,\n\n{subject}. Can you help?", opening)
         )
         if contract and plan:
-            ticket.events.append(
-                _event(
-                    created,
-                    "quota",
-                    "system",
-                    None,
-                    {
-                        "contract_id": contract.id,
-                        "plan": plan.name,
-                        "over_quota": over,
-                        "billable": billable,
-                        "sla": sla,
-                    },
-                )
+            quota = texts(
+                contract_id=contract.id,
+                plan=plan.name,
+                over_quota=over,
+                billable=billable,
+                sla=sla,
             )
-        _play_conversation(rng, policy, ticket, email, now)
-        out.append(ticket)
-    return out
-
-
-def _event(
-    at: datetime,
-    kind: str,
-    author: str | None,
-    body: str | None,
-    data: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {"at": at, "kind": kind, "author": author, "body": body, "data": data or {}}
+            ticket.events.append((created, "quota", "system", None, quota))
+        _play_conversation(rng, policy, ticket, email, now, texts, empty, steps)
+        batch.append(ticket)
+        next_event_id += len(ticket.events)
+        if len(batch) == BATCH:
+            yield batch, first_event_id
+            batch, first_event_id = [], next_event_id
+    if batch:
+        yield batch, first_event_id
 
 
 def _play_conversation(
-    rng: random.Random, policy: Policy, t: _Ticket, email: str, now: datetime
+    rng: random.Random,
+    policy: Policy,
+    t: GeneratedTicket,
+    email: str,
+    now: datetime,
+    texts: _DataTexts,
+    empty: str,
+    steps: _Steps,
 ) -> None:
     """A plausible life for the ticket up to now: assignment, replies, notes, pauses, solve."""
     statuses = policy.statuses
+    events = t.events
     age = (now - t.created).total_seconds()
     clock = t.created
-    operator = t.assignee or rng.choice(["ana", "ben", "chloe", None])
+    random_, choice = rng.random, rng.choice
+    changes = texts.changes
+    operator = t.assignee or choice(["ana", "ben", "chloe", None])
 
     def later(max_minutes: float) -> datetime | None:
+        """The clock moved on by a random 2 to `max_minutes` minutes, truncated to whole
+        seconds (None if that reaches now)."""
         nonlocal clock
-        step = timedelta(minutes=rng.uniform(2, max_minutes))
-        if clock + step >= now:
+        # rng.uniform(2, max_minutes), spelled out: the same draw, one call fewer.
+        step = _whole_seconds_later(clock, minutes=2 + (max_minutes - 2) * random_(), steps=steps)
+        if step >= now:
             return None
-        clock = (clock + step).replace(microsecond=0)
+        clock = step
         return clock
 
     def set_status(at: datetime, status: str) -> None:
         if status != t.status:
-            t.events.append(
-                _event(at, "status", operator or "ana", None, {"from": t.status, "to": status})
-            )
+            data = changes[t.status, status]
+            events.append((at, "status", operator or "ana", None, data))
             t.status = status
 
     if operator and (at := later(30)):
-        t.events.append(_event(at, "assignee", "ana", None, {"from": None, "to": operator}))
+        events.append((at, "assignee", "ana", None, changes[None, operator]))
         t.assignee = operator
-    if age < 3600 and rng.random() < 0.7:
+    if age < 3600 and random_() < 0.7:
         return  # fresh and untouched: a running first-response clock
-    if rng.random() < 0.15 and (at := later(90)):
-        t.events.append(_event(at, "note", operator or "ana", rng.choice(NOTES)))
-    if rng.random() < 0.08 and (at := later(60)):
+    if random_() < 0.15 and (at := later(90)):
+        events.append((at, "note", operator or "ana", choice(NOTES), empty))
+    if random_() < 0.08 and (at := later(60)):
         new = policy.priorities.order[0]
         if new != t.priority:
-            t.events.append(
-                _event(at, "priority", operator or "ana", None, {"from": t.priority, "to": new})
-            )
+            data = changes[t.priority, new]
+            events.append((at, "priority", operator or "ana", None, data))
             t.priority = new
     days_old = age / 86400
-    if rng.random() < (0.12 if days_old < 2 else 0.02):
+    if random_() < (0.12 if days_old < 2 else 0.02):
         return  # nobody answered yet
-    rounds = rng.choice([1, 1, 1, 2, 2, 3])
+    rounds = choice([1, 1, 1, 2, 2, 3])
     for _ in range(rounds):
-        at = later(rng.choice([20, 60, 240, 900]))
+        at = later(choice([20, 60, 240, 900]))
         if at is None:
             return
-        t.events.append(_event(at, "reply", operator or "ben", rng.choice(REPLIES)))
-        roll = rng.random()
+        events.append((at, "reply", operator or "ben", choice(REPLIES), empty))
+        roll = random_()
         if roll < 0.3:
-            set_status(at, rng.choice(statuses.paused))
+            set_status(at, choice(statuses.paused))
         elif t.status == statuses.initial:
             set_status(at, statuses.reopen_to)  # the first answer takes a new ticket in hand
-        if rng.random() < 0.55:
-            follow = later(rng.choice([60, 600, 2000]))
+        if random_() < 0.55:
+            follow = later(choice([60, 600, 2000]))
             if follow is None:
                 return
-            t.events.append(_event(follow, "customer_message", email, rng.choice(FOLLOW_UPS)))
+            events.append((follow, "customer_message", email, choice(FOLLOW_UPS), empty))
             if statuses.category(t.status) in ("paused", "solved"):
                 set_status(follow, statuses.reopen_to)
     # Old tickets are mostly done; the open backlog is mostly recent, as on a healthy desk.
     solve_odds = 0.35 if days_old < 1 else 0.7 if days_old < 4 else 0.93
-    if rng.random() < solve_odds and (at := later(600)):
+    if random_() < solve_odds and (at := later(600)):
         set_status(at, statuses.solved[0])
-        if rng.random() < 0.35 and (csat_at := later(600)):
-            score = rng.choice([5, 5, 4, 4, 3, 2, 1])
-            t.events.append(_event(csat_at, "csat", email, None, {"score": score, "comment": None}))
-    elif rng.random() < 0.03 and (at := later(120)):
+        if random_() < 0.35 and (csat_at := later(600)):
+            score = choice([5, 5, 4, 4, 3, 2, 1])
+            events.append((csat_at, "csat", email, None, texts(score=score, comment=None)))
+    elif random_() < 0.03 and (at := later(120)):
         set_status(at, statuses.void[0])
 
 
-WRITE_BATCH = 5000  # tickets per insert batch: bounded memory for 100k-ticket demos
-
-
-def _write_tickets(conn: Any, policy: Policy, tickets: list[_Ticket], now: datetime) -> int:
-    written = 0
-    for start in range(0, len(tickets), WRITE_BATCH):
-        written += _write_batch(conn, policy, tickets[start : start + WRITE_BATCH], now, written)
-    return written
-
-
-def _dump(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True) if data else "{}"
-
-
-EVENT_COLUMNS = ("id", "ticket_id", "at", "kind", "author", "body", "data", "recorded_at")
-NO_CACHE = dict.fromkeys(
-    ("due_first_response", "due_next_response", "due_resolution", "next_deadline", "next_warning")
-)
-
-
-def _write_batch(
-    conn: Any, policy: Policy, tickets: list[_Ticket], now: datetime, first_event_id: int
-) -> int:
-    statuses = policy.statuses
-    ticket_rows, tag_rows, event_rows = [], [], []
-    recorded = datetime.now(UTC)
-    event_id = first_event_id
-    for t in tickets:
-        t.events.sort(key=lambda e: e["at"])
-        first_id = event_id + 1
-        for e in t.events:
-            event_id += 1
-            event_rows.append(
-                (
-                    event_id,
-                    t.id,
-                    e["at"],
-                    e["kind"],
-                    e["author"],
-                    e["body"],
-                    _dump(e["data"]),
-                    recorded,
-                )
-            )
-        category = statuses.category(t.status)
-        cache = NO_CACHE
-        if category in ("active", "paused"):
-            history_events = tuple(
-                TicketEvent(e["at"], e["kind"], e["author"], e["body"], e["data"], first_id + i)
-                for i, e in enumerate(t.events)
-            )
-            opening = t.events[0]["data"]
-            history = TicketHistory(
-                t.created, opening["priority"], t.sla, opening["status"], history_events
-            )
-            cache = sla_cache_values(compute_sla(policy, history, now))
-        ticket_rows.append(
-            {
-                "id": t.id,
-                "subject": t.subject,
-                "status": t.status,
-                "status_category": category,
-                "priority": t.priority,
-                "priority_rank": policy.priorities.rank(t.priority),
-                "channel": "email",
-                "contact_id": t.contact_id,
-                "customer_id": t.customer_id,
-                "assignee": t.assignee,
-                "product": t.product,
-                "contract_id": t.contract.id if t.contract else None,
-                "plan": t.contract.plan if t.contract else None,
-                "sla_policy": t.sla,
-                "over_quota": t.over_quota,
-                "billable": t.billable,
-                "external_id": None,
-                "created_at": t.created,
-                "updated_at": t.events[-1]["at"],
-                "version": len(t.events),
-                "escalation_level": 0,
-                "escalation_name": None,
-                **cache,
-            }
+def _write_tickets(
+    conn: Connection,
+    context: RowContext,
+    batches: Iterator[tuple[list[GeneratedTicket], int]],
+    workers: int,
+) -> tuple[dict[str, int], list[Escalated]]:
+    """Insert every batch's rows, then what the escalation pass records, numbered after
+    them as if the pass ran on the stored tickets. Returns counts and the escalated."""
+    tickets = events = 0
+    escalation_events: list[tuple[Any, ...]] = []
+    marks: list[tuple[Any, ...]] = []
+    checks: list[tuple[Any, ...]] = []
+    escalated: list[Escalated] = []
+    # Closed on the way out, also on an error: stops the workers at once.
+    with (
+        indexes_deferred(conn, [Ticket.__table__, TicketTag.__table__, Event.__table__]),
+        contextlib.closing(_rows_in_order(context, batches, workers)) as in_order,
+    ):
+        for rows in in_order:
+            insert_rows(conn, Ticket.__table__, rows.tickets, TICKET_COLUMNS, converted=True)
+            tags = ("ticket_id", "tag")
+            insert_rows(conn, TicketTag.__table__, rows.tags, tags, converted=True)
+            insert_rows(conn, Event.__table__, rows.events, EVENT_COLUMNS, converted=True)
+            tickets += len(rows.tickets)
+            events += len(rows.events)
+            escalation_events += rows.escalation_events
+            marks += rows.marks
+            checks += rows.checks
+            escalated += rows.escalated
+        insert_rows(
+            conn, Event.__table__, escalation_events, ESCALATION_EVENT_COLUMNS, converted=True
         )
-        tag_rows.extend((t.id, tag) for tag in t.tags)
-    insert_rows(conn, Ticket.__table__, ticket_rows)
-    insert_rows(conn, TicketTag.__table__, tag_rows, ("ticket_id", "tag"))
-    insert_rows(conn, Event.__table__, event_rows, EVENT_COLUMNS)
-    for t in tickets:
-        t.events.clear()  # written: let the memory go
-    return len(event_rows)
+    insert_rows(conn, EscalationMark.__table__, marks, MARK_COLUMNS, converted=True)
+    insert_rows(conn, EscalationCheck.__table__, checks, CHECK_COLUMNS, converted=True)
+    return {"tickets": tickets, "events": events + len(escalation_events)}, escalated
+
+
+def _rows_in_order(
+    context: RowContext, batches: Iterator[tuple[list[GeneratedTicket], int]], workers: int
+) -> Generator[BatchRows, None, None]:
+    """Each batch's rows, in order: computed by `workers` processes a few batches ahead
+    of the caller (who generates the next batches and inserts meanwhile), or here."""
+    pool = _start_pool(workers) if workers > 0 else None
+    if pool is None:
+        for batch, first_event_id in batches:
+            yield batch_rows(context, batch, first_event_id)
+        return
+    pending: deque[tuple[Future[BatchRows] | None, list[GeneratedTicket], int]] = deque()
+    try:
+        for batch, first_event_id in batches:
+            future: Future[BatchRows] | None = None
+            with contextlib.suppress(BrokenProcessPool):  # then _collect does it here
+                future = pool.submit(batch_rows, context, batch, first_event_id)
+            pending.append((future, batch, first_event_id))
+            if len(pending) > IN_FLIGHT:
+                yield _collect(context, *pending.popleft())
+        while pending:
+            yield _collect(context, *pending.popleft())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_pool(workers: int) -> ProcessPoolExecutor | None:
+    try:
+        return ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context(_start_method()),
+            initializer=_ignore_interrupts,
+        )
+    except (OSError, ValueError):  # no process support here: do without
+        return None
+
+
+def _start_method() -> str:
+    """How workers start. A fork starts at once and runs nothing of `__main__` again; it
+    is safe while this process runs no other thread (the CLI), since locks held by other
+    threads would stay held in the copy. (The copy of the open store connection is never
+    used by a worker.) Otherwise fresh interpreters are spawned, which needs a caller's
+    script to guard its `__main__`."""
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C is for this process, which stops the workers; they would only print tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _collect(
+    context: RowContext,
+    future: Future[BatchRows] | None,
+    batch: list[GeneratedTicket],
+    first_event_id: int,
+) -> BatchRows:
+    if future is not None:
+        try:
+            return future.result()
+        except BrokenProcessPool:  # a worker died (killed, out of memory): do it here
+            pass
+    return batch_rows(context, batch, first_event_id)

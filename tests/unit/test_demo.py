@@ -1,0 +1,183 @@
+"""`tui-desk demo` (SPEC §7): the same data for the same seed and instant, whether rows are
+computed in worker processes or not, escalations recorded exactly as the escalation pass
+records them, and a store that shows every plan, clock state and escalation level."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tui_desk.demo as demo
+import tui_desk.demo_rows as demo_rows
+from tui_desk.core.policy import Policy
+from tui_desk.core.sla import CLOCK_STATES, compute_sla
+from tui_desk.services import HelpDesk, run_escalation_pass
+from tui_desk.services.quota import quota_overview
+from tui_desk.store.engine import open_store
+
+NOW = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)  # a Wednesday morning
+
+
+def generate(path: Path, policy: Policy, **options: Any) -> dict[str, int]:
+    engine = open_store(str(path))
+    try:
+        return demo.generate_demo(engine, policy, now=NOW, **options)
+    finally:
+        engine.dispose()
+
+
+def stored(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows in key order, without `recorded_at` (the wall clock's)."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        tables = [
+            name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+        out = {}
+        for table in tables:
+            columns = [
+                name
+                for _, name, *_ in conn.execute(f'PRAGMA table_info("{table}")')
+                if name != "recorded_at"
+            ]
+            listed = ", ".join(f'"{name}"' for name in columns)
+            out[table] = conn.execute(f'SELECT {listed} FROM "{table}" ORDER BY 1, 2').fetchall()
+    return out
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several batches (and so several tasks for the workers) in a small demo."""
+    monkeypatch.setattr(demo, "BATCH", 40)
+
+
+def test_the_same_seed_and_instant_make_the_same_store(
+    tmp_path: Path, default_policy: Policy
+) -> None:
+    first = generate(tmp_path / "a.sqlite3", default_policy, tickets=150, seed=5)
+    second = generate(tmp_path / "b.sqlite3", default_policy, tickets=150, seed=5)
+    generate(tmp_path / "c.sqlite3", default_policy, tickets=150, seed=6)
+    assert first == second
+    assert stored(tmp_path / "a.sqlite3") == stored(tmp_path / "b.sqlite3")
+    assert stored(tmp_path / "a.sqlite3")["event"] != stored(tmp_path / "c.sqlite3")["event"]
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_worker_processes_make_the_same_store_as_one_process(
+    tmp_path: Path, default_policy: Policy
+) -> None:
+    alone = generate(tmp_path / "alone.sqlite3", default_policy, tickets=300, workers=0)
+    helped = generate(tmp_path / "helped.sqlite3", default_policy, tickets=300, workers=1)
+    assert alone == helped
+    assert stored(tmp_path / "alone.sqlite3") == stored(tmp_path / "helped.sqlite3")
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_batches_of_a_broken_worker_pool_are_computed_here(
+    tmp_path: Path, default_policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class BrokenPool:
+        def submit(self, *args: Any) -> None:
+            raise BrokenProcessPool("a worker died")
+
+        def shutdown(self, **options: Any) -> None:
+            pass
+
+    generate(tmp_path / "alone.sqlite3", default_policy, tickets=200, workers=0)
+    monkeypatch.setattr(demo, "_start_pool", lambda workers: BrokenPool())
+    generate(tmp_path / "broken.sqlite3", default_policy, tickets=200, workers=1)
+    assert stored(tmp_path / "alone.sqlite3") == stored(tmp_path / "broken.sqlite3")
+
+
+def test_a_default_demo_starts_no_worker_process(
+    tmp_path: Path, default_policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_pool(workers: int) -> None:
+        raise AssertionError("a small demo must not start worker processes")
+
+    monkeypatch.setattr(demo, "_start_pool", no_pool)
+    assert generate(tmp_path / "d.sqlite3", default_policy)["tickets"] == 400
+    assert demo._default_workers(demo.PARALLEL_FROM - 1) == 0
+
+
+def test_the_demo_records_the_escalations_the_pass_would_record(
+    tmp_path: Path, default_policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Levels planned before the tickets are stored are the escalation pass's own: the
+    same events (ids included), marks, checks and ticket columns as a pass over the
+    stored tickets."""
+    monkeypatch.setattr(demo, "_acknowledge", lambda *args: 0)
+    generate(tmp_path / "planned.sqlite3", default_policy, tickets=400, seed=3)
+
+    monkeypatch.setattr(demo_rows, "plan_unstored_ticket", lambda *args: None)
+    path = tmp_path / "passed.sqlite3"
+    engine = open_store(str(path))
+    demo.generate_demo(engine, default_policy, tickets=400, seed=3, now=NOW)
+    report = run_escalation_pass(HelpDesk(engine, default_policy, now=lambda: NOW), NOW)
+    engine.dispose()
+
+    assert report.reached
+    planned, passed = stored(tmp_path / "planned.sqlite3"), stored(path)
+    for table in ("ticket", "ticket_tag", "event", "escalation_mark", "escalation_check"):
+        assert planned[table] == passed[table], table
+
+
+def test_a_fresh_demo_leaves_nothing_to_the_escalation_pass(
+    tmp_path: Path, default_policy: Policy
+) -> None:
+    engine = open_store(str(tmp_path / "d.sqlite3"))
+    demo.generate_demo(engine, default_policy, tickets=300, now=NOW)
+    report = run_escalation_pass(HelpDesk(engine, default_policy, now=lambda: NOW), NOW)
+    engine.dispose()
+    assert (report.checked, report.reached, report.left, report.events) == (0, (), (), 0)
+
+
+@pytest.fixture
+def default_demo(tmp_path: Path, default_policy: Policy) -> Iterator[HelpDesk]:
+    engine = open_store(str(tmp_path / "d.sqlite3"))
+    demo.generate_demo(engine, default_policy, now=NOW)
+    yield HelpDesk(engine, default_policy, now=lambda: NOW)
+    engine.dispose()
+
+
+def test_the_default_demo_shows_every_clock_state_and_escalation_level(
+    default_demo: HelpDesk, default_policy: Policy
+) -> None:
+    with contextlib.closing(sqlite3.connect(default_demo.engine.url.database or "")) as conn:
+        ids = [ticket_id for (ticket_id,) in conn.execute("SELECT id FROM ticket")]
+        reached = {level for (level,) in conn.execute("SELECT level FROM escalation_mark")}
+        current = {level for (level,) in conn.execute("SELECT escalation_level FROM ticket")}
+        (acks,) = conn.execute(
+            "SELECT count(*) FROM event WHERE kind = 'escalation_ack'"
+        ).fetchone()
+    states = {
+        clock.state
+        for history in default_demo.histories(ids).values()
+        for clock in compute_sla(default_policy, history, NOW).clocks.values()
+    }
+    assert states == set(CLOCK_STATES)
+    levels = set(range(1, len(default_policy.escalation.levels) + 1))
+    assert reached == levels
+    assert current == {0} | levels
+    assert acks > 0
+
+
+def test_the_default_demo_tells_the_quota_story(
+    default_demo: HelpDesk, default_policy: Policy
+) -> None:
+    quotas = quota_overview(default_demo, NOW)
+    assert {quota.plan for quota in quotas} == set(default_policy.plans)
+    levels = {quota.customer: quota.level for quota in quotas if quota.product is None}
+    assert levels["Globex"] == "high"  # near its limit
+    assert levels["Initech"] == "exhausted"  # over it
+    assert levels["Wayne Enterprises"] == "expired"
+    assert {quota.customer for quota in quotas if quota.state == "expiring"} == {"Stark Industries"}
+    assert any(quota.limit is None for quota in quotas)  # unlimited
+    with_product = {quota.customer for quota in quotas if quota.product is not None}
+    assert with_product == {"Hooli", "Acme Corp"}  # two products: a second contract
