@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from tui_desk.core.policy import Policy
+from tui_desk.core.policy import Policy, policy_digest
 from tui_desk.core.quota import ContractTerms, decide_overage, quota_period, select_contract
 from tui_desk.core.rules import NewTicketFacts, RuleOutcome, apply_rules
 from tui_desk.demo_rows import (
@@ -48,6 +48,7 @@ from tui_desk.demo_rows import (
     cycle_collection_paused,
 )
 from tui_desk.services import BadInput
+from tui_desk.services.base import POLICY_KEY
 from tui_desk.services.escalation import policy_fingerprint
 from tui_desk.store.bulk import indexes_deferred, insert_rows
 from tui_desk.store.models import (
@@ -58,6 +59,7 @@ from tui_desk.store.models import (
     EscalationCheck,
     EscalationMark,
     Event,
+    Meta,
     Operator,
     Ticket,
     TicketTag,
@@ -267,6 +269,11 @@ def generate_demo(
         if workers is None:
             workers = _default_workers(tickets)
         written, escalated = _write_tickets(conn, context, batches, workers)
+        # The cached clocks were computed under this policy: opening the store need not
+        # recompute them (services.desk.ensure_policy_applied).
+        conn.execute(
+            sa.insert(Meta.__table__), [{"key": POLICY_KEY, "value": policy_digest(policy)}]
+        )
     acknowledged = _acknowledge(engine, policy, seed, now, escalated)
     return {
         "tickets": written["tickets"],

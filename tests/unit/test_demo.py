@@ -181,3 +181,19 @@ def test_the_default_demo_tells_the_quota_story(
     assert any(quota.limit is None for quota in quotas)  # unlimited
     with_product = {quota.customer for quota in quotas if quota.product is not None}
     assert with_product == {"Hooli", "Acme Corp"}  # two products: a second contract
+
+
+def test_the_demo_records_the_policy_its_clocks_were_computed_under(
+    tmp_path: Path, default_policy: Policy
+) -> None:
+    from tui_desk.services import ReadOnlyDesk
+    from tui_desk.store.lite import LiteStore
+
+    db = str(tmp_path / "demo.sqlite3")
+    engine = open_store(db)
+    demo.generate_demo(engine, default_policy, tickets=60, seed=3, now=NOW)
+    store = LiteStore.open(db)
+    assert store is not None
+    assert ReadOnlyDesk(store, default_policy, now=lambda: NOW).is_current(escalations=False)
+    assert HelpDesk(engine, default_policy).ensure_policy_applied() is None  # nothing to redo
+    engine.dispose()

@@ -10,7 +10,6 @@ docs/escalation.md explains the choices.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import re
@@ -33,7 +32,7 @@ from tui_desk.core.escalation import (
     escalation_timeline,
     recorded_escalation,
 )
-from tui_desk.core.policy import EscalationLevel, Policy
+from tui_desk.core.policy import EscalationLevel, Policy, policy_digest
 from tui_desk.core.sla import compute_sla
 from tui_desk.services.desk import (
     BadInput,
@@ -261,18 +260,7 @@ def run_escalation_pass(
 def policy_fingerprint(policy: Policy) -> str:
     """A short digest of the effective policy: escalation checks made under another one
     are stale (the TUI reloads the policy file live)."""
-    cached = _FINGERPRINTS.get(id(policy))
-    if cached is not None and cached[0] is policy:
-        return cached[1]
-    text = json.dumps(policy.effective, sort_keys=True, default=str) or repr(policy)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    if len(_FINGERPRINTS) >= 8:
-        _FINGERPRINTS.pop(next(iter(_FINGERPRINTS)))
-    _FINGERPRINTS[id(policy)] = (policy, digest)
-    return digest
-
-
-_FINGERPRINTS: dict[int, tuple[Policy, str]] = {}
+    return policy_digest(policy)[:16]
 
 
 def _candidates_query(now: datetime, fingerprint: str) -> sa.Select[Any]:
