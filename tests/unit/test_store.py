@@ -141,3 +141,37 @@ def test_opening_an_up_to_date_store_does_not_wait_for_a_writer(
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def _schema(path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(path) as conn:
+        return sorted(
+            conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name != 'meta'"
+            )
+        )
+
+
+def test_a_version_1_store_gains_the_queue_index_and_then_equals_a_fresh_one(
+    tmp_path: Path,
+) -> None:
+    fresh, old = tmp_path / "fresh.sqlite3", tmp_path / "old.sqlite3"
+    open_store(str(fresh)).dispose()
+    open_store(str(old)).dispose()
+    with sqlite3.connect(old) as conn:  # what version 1 created
+        conn.execute("DROP INDEX ix_ticket_queue")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    assert _schema(old) != _schema(fresh)
+    open_store(str(old)).dispose()
+    assert _schema(old) == _schema(fresh)
+    assert list(tmp_path.glob("old.sqlite3.v1-*.bak"))
+    with sqlite3.connect(old) as conn:
+        plan = " ".join(
+            row[3]
+            for row in conn.execute(
+                "EXPLAIN QUERY PLAN SELECT id FROM ticket WHERE status_category = 'solved'"
+                " ORDER BY next_deadline IS NULL, next_deadline, priority_rank, created_at, id"
+                " LIMIT 50"
+            )
+        )
+    assert "ix_ticket_queue" in plan and "TEMP B-TREE" not in plan

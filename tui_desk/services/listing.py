@@ -114,7 +114,7 @@ class QueuePage:
 
     rows: list[TicketSummary]
     histories: dict[int, TicketHistory]
-    total: int
+    total: int | None  # None when not counted
     version: tuple[int, int]
 
 
@@ -124,13 +124,16 @@ def queue_page(
     limit: int | None = None,
     offset: int = 0,
     order: str = "deadline",
+    *,
+    count: bool = True,
 ) -> QueuePage:
-    """What a queue screen shows, read in one transaction."""
+    """What a queue screen shows, read in one transaction (`count`: also how many
+    tickets match in all)."""
     flt = flt or QueueFilter()
     with desk.reading() as reader:
         version = _version(reader)
         rows = _page(reader, flt, limit, offset, order)
-        total = _count(reader, flt)
+        total = _count(reader, flt) if count else None
         found = _histories(reader, [row.id for row in rows])
     return QueuePage(rows, found, total, version)
 
@@ -154,6 +157,11 @@ def queue_count(desk: DeskBase, flt: QueueFilter | None = None) -> int:
 
 def queue_counts(desk: DeskBase, filters: dict[str, QueueFilter]) -> dict[str, int]:
     """How many tickets each filter matches, in one pass over the tickets."""
+    with desk.reading() as reader:
+        return _counts(reader, filters)
+
+
+def _counts(reader: Reader, filters: dict[str, QueueFilter]) -> dict[str, int]:
     if not filters:
         return {}
     params: list[Any] = []
@@ -161,9 +169,16 @@ def queue_counts(desk: DeskBase, filters: dict[str, QueueFilter]) -> dict[str, i
         f"coalesce(sum(CASE WHEN {where(flt, params)} THEN 1 ELSE 0 END), 0)"
         for flt in filters.values()
     ]
-    with desk.reading() as reader:
-        (row,) = reader.rows(f"SELECT {', '.join(sums)} FROM ticket", params)
+    (row,) = reader.rows(f"SELECT {', '.join(sums)} FROM ticket", params)
     return {name: int(value) for name, value in zip(filters, row, strict=True)}
+
+
+def versioned_counts(
+    desk: DeskBase, filters: dict[str, QueueFilter]
+) -> tuple[tuple[int, int], dict[str, int]]:
+    """`queue_counts` with the data version they were counted at, from one snapshot."""
+    with desk.reading() as reader:
+        return _version(reader), _counts(reader, filters)
 
 
 def ticket_summary(reader: Reader, ticket_id: int) -> TicketSummary | None:

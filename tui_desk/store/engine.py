@@ -24,8 +24,17 @@ from tui_desk.store.lite import BUSY_TIMEOUT_MS, SCHEMA_VERSION
 
 __all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_VERSION", "StoreError", "open_store"]
 
+
+def _add_queue_index(conn: Connection) -> None:
+    """2: the queue-order index (models.Ticket, ix_ticket_queue)."""
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_ticket_queue ON ticket"
+        " (status_category, next_deadline IS NULL, next_deadline, priority_rank, created_at)"
+    )
+
+
 # version reached -> step from the version before it. Steps are frozen once released.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_queue_index}
 
 
 class StoreError(Exception):

@@ -71,6 +71,16 @@ class Contract(SQLModel, table=True):
     created_at: datetime = _utc_column()
 
 
+# Keys of ix_ticket_queue: the category, then the queue's default order (none last).
+QUEUE_ORDER_KEYS: tuple[Any, ...] = (
+    "status_category",
+    sa.text("next_deadline IS NULL"),
+    "next_deadline",
+    "priority_rank",
+    "created_at",
+)
+
+
 class Ticket(SQLModel, table=True):
     # Quota usage (SPEC §4.2) counts a contract's tickets created in a period: one range of
     # this index per contract, never touching the table (see services/quota.py).
@@ -83,6 +93,10 @@ class Ticket(SQLModel, table=True):
             "over_quota",
             "billable",
         ),
+        # The queue's default order within a status category (services/listing.py,
+        # QUEUE_ORDERS["deadline"]): a view of one category reads its first page straight
+        # off this index, and deadline ranges ("Breached") are one range of it.
+        sa.Index("ix_ticket_queue", *QUEUE_ORDER_KEYS),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -28,6 +28,8 @@ from tui_desk.tui.widgets.clocks import clock_text
 from tui_desk.tui.widgets.table import DeskTable
 
 MIN_PAGE = 40  # rows per SQL page at least; more load as the cursor nears the end
+# Views whose size changes only when the data does (not with the passing of time).
+STILL_VIEWS = frozenset({"all", "mine", "unassigned", "pending", "solved"})
 VIEWS: tuple[tuple[str, str], ...] = (
     ("all", "All open"),
     ("mine", "Mine"),
@@ -106,6 +108,9 @@ class QueueScreen(Screen[None]):
         self._narrow: bool | None = None
         self._counted: tuple[int, int] | None = None
         self._counted_at = 0.0
+        # The tabs' last counts and the data version they were counted at: a view without
+        # a filter takes its "of M" from them instead of counting again.
+        self._counts: tuple[tuple[int, int], dict[str, int]] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="title-bar")
@@ -171,8 +176,17 @@ class QueueScreen(Screen[None]):
         except ServiceError as exc:
             self.app.call_from_thread(self._show_error, str(exc))
             return
-        page = listing.queue_page(desk, flt, limit=self.page_size, order=self.order)
+        counts = self._counts
+        known = None  # the view's size from the tabs' counts, when they can tell it
+        if counts is not None and not self.query_text.strip() and self.view in STILL_VIEWS:
+            known = counts[1].get(self.view)
+        page = listing.queue_page(
+            desk, flt, limit=self.page_size, order=self.order, count=known is None
+        )
         rows, histories, total, fingerprint = page.rows, page.histories, page.total, page.version
+        if total is None:
+            assert counts is not None and known is not None
+            total = known if counts[0] == fingerprint else listing.queue_count(desk, flt)
         # The tabs' counts do not depend on the view shown: count again when the data
         # changed, or every half minute as tickets cross into "at risk" and "breached";
         # after the rows are painted, so that the page shows first.
@@ -186,10 +200,11 @@ class QueueScreen(Screen[None]):
     def count_views(self) -> None:
         """The tabs' counts, after the page is on screen."""
         filters = {key: self.view_filter(key) for key, _ in VIEWS}
-        counts = listing.queue_counts(self.app.reader, filters)  # type: ignore[attr-defined]
-        self.app.call_from_thread(self._show_counts, counts)
+        version, counts = listing.versioned_counts(self.app.reader, filters)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._show_counts, counts, version)
 
-    def _show_counts(self, counts: dict[str, int]) -> None:
+    def _show_counts(self, counts: dict[str, int], version: tuple[int, int]) -> None:
+        self._counts = (version, counts)
         for key, label in VIEWS:
             self.query_one(f"#view-{key}", Tab).label = f"{label} {counts[key]}"
 
@@ -382,7 +397,7 @@ class QueueScreen(Screen[None]):
 
     def on_operator_changed(self) -> None:
         self._render_title()
-        self._counted = None  # "Mine" means someone else now
+        self._counted = self._counts = None  # "Mine" means someone else now
         self.reload()
 
     # -- events & actions ------------------------------------------------------------------------
