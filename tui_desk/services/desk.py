@@ -104,18 +104,12 @@ def _normalise_email(address: str) -> str:
 
 
 def history_from_events(events: Sequence[EventView]) -> TicketHistory:
-    """The SLA input of a ticket, derived from its log alone (the opening event carries the
-    priority, SLA and status the ticket was created with)."""
-    opening = events[0]
-    return TicketHistory(
-        created_at=opening.at,
-        priority=opening.data["priority"],
-        sla=opening.data.get("sla"),
-        status=opening.data["status"],
-        events=tuple(
+    """The SLA input of a ticket, derived from its log alone (see listing.opened_with)."""
+    return listing.opened_with(
+        [
             TicketEvent(at=e.at, kind=e.kind, author=e.author, body=e.body, data=e.data, seq=e.id)
             for e in events
-        ),
+        ]
     )
 
 
