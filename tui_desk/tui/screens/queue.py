@@ -365,7 +365,7 @@ class QueueScreen(Screen[None]):
         title = Text.assemble(
             (f" {policy.desk.name} ", "bold"), "· Queue ", (f"· you: {me}", "dim")
         )
-        self.query_one("#title-bar", Static).update(title)
+        self.query_one("#title-bar", Static).update(title, layout=False)  # one fixed line
 
     def _render_status(self) -> None:
         table = self.query_one(DataTable)
@@ -387,7 +387,7 @@ class QueueScreen(Screen[None]):
                 "   an empty desk: add tickets with `tui-desk ticket new`, or try `tui-desk demo`",
                 style="dim",
             )
-        self.query_one("#queue-status", Static).update(text)
+        self.query_one("#queue-status", Static).update(text, layout=False)  # one fixed line
 
     def _selected_id(self) -> int | None:
         table = self.query_one(DataTable)
