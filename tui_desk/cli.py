@@ -823,7 +823,7 @@ def _report_failure(exc: Exception, args: argparse.Namespace) -> int:
     if code is not None:
         sys.stderr.write(f"tui-desk: {exc}\n")
         return int(code)
-    from tui_desk.store.engine import StoreError
+    from tui_desk.store.lite import StoreError
 
     if isinstance(exc, StoreError):
         sys.stderr.write(f"tui-desk: {exc}\n")

@@ -19,7 +19,7 @@ from tui_desk.core.policy_load import default_policy_text, parse_policy_text
 from tui_desk.services import HelpDesk, ReadOnlyDesk, quota_overview, run_escalation_pass
 from tui_desk.services.escalation import policy_fingerprint as escalation_fingerprint
 from tui_desk.store.engine import SCHEMA_VERSION
-from tui_desk.store.lite import LiteStore, Reader, from_db, sqlite_file, to_db
+from tui_desk.store.lite import LiteStore, Reader, StoreError, from_db, sqlite_file, to_db
 
 
 def _populated(desk: HelpDesk, clock: FrozenClock) -> None:
@@ -91,7 +91,7 @@ def test_the_store_opens_light_only_when_it_exists_at_the_current_version(
 def test_reads_cannot_write(desk: HelpDesk, db_path: Path) -> None:
     store = LiteStore.open(str(db_path))
     assert store is not None
-    with pytest.raises(sqlite3.OperationalError), store.reading() as reader:
+    with pytest.raises(StoreError, match="readonly"), store.reading() as reader:
         reader.rows("DELETE FROM meta")
     assert store.meta("schema_version") == str(SCHEMA_VERSION)
 
@@ -208,3 +208,11 @@ def test_queue_pages_and_counts_are_the_same_through_sqlite3_alone(
     assert counts == {name: desk.queue_count(flt) for name, flt in filters.items()}
     assert counts["acme billing"] == 1 and counts["everything"] == 28
     assert listing.data_version(lite) == desk.data_version()
+
+
+def test_read_failures_are_store_errors_on_either_desk(
+    desk: HelpDesk, db_path: Path, default_policy: Policy, clock: FrozenClock
+) -> None:
+    for reading in (desk.reading, _lite(db_path, default_policy, clock).reading):
+        with pytest.raises(StoreError, match="no such table"), reading() as reader:
+            reader.rows("SELECT * FROM no_such_table")

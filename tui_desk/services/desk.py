@@ -40,7 +40,7 @@ from tui_desk.services.base import (
 )
 from tui_desk.services.listing import QueueFilter, TicketSummary, ticket_summary
 from tui_desk.store.engine import read_session, write_session
-from tui_desk.store.lite import Reader
+from tui_desk.store.lite import Reader, StoreError
 from tui_desk.store.models import (
     Contact,
     Contract,
@@ -133,8 +133,11 @@ class HelpDesk(DeskBase):
     @contextmanager
     def reading(self) -> Iterator[Reader]:
         """One read transaction for hand-written SQL on the engine's own driver."""
-        with self.engine.connect() as conn, conn.begin():
-            yield Reader(conn.connection.driver_connection, str(conn.dialect.paramstyle))
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield Reader(conn.connection.driver_connection, str(conn.dialect.paramstyle))
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"reading the store failed: {exc}") from exc
 
     # -- operators, customers, contracts ----------------------------------------------------
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel
 
 from tui_desk.store import models  # noqa: F401  (registers the tables)
-from tui_desk.store.lite import BUSY_TIMEOUT_MS, SCHEMA_VERSION
+from tui_desk.store.lite import BUSY_TIMEOUT_MS, SCHEMA_VERSION, StoreError
 
 __all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_VERSION", "StoreError", "open_store"]
 
@@ -35,10 +35,6 @@ def _add_queue_index(conn: Connection) -> None:
 
 # version reached -> step from the version before it. Steps are frozen once released.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_queue_index}
-
-
-class StoreError(Exception):
-    """The store cannot be opened or used (newer schema, unreadable file…)."""
 
 
 def database_url(db: str) -> str:

@@ -62,17 +62,24 @@ def from_db(value: str | datetime | None) -> datetime | None:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
+class StoreError(Exception):
+    """The store cannot be opened or read (newer schema, unreadable file, locked…)."""
+
+
 class Reader:
     """One read transaction on a DB-API connection. Statements use `?` placeholders and
-    are rewritten once for drivers with another paramstyle."""
+    are rewritten once for drivers with another paramstyle; the driver's errors come out
+    as `StoreError`."""
 
-    __slots__ = ("_cursor", "_placeholder", "_sql")
+    __slots__ = ("_cursor", "_error", "_placeholder", "_sql")
 
     def __init__(self, connection: Any, paramstyle: str = "qmark") -> None:
         placeholder = _PLACEHOLDERS.get(paramstyle)
         if placeholder is None:
             raise ValueError(f"unsupported DB-API paramstyle {paramstyle!r}")
         self._cursor = connection.cursor()
+        # PEP 249's optional Connection.Error names the driver's base error class.
+        self._error: type[Exception] = getattr(connection, "Error", Exception)
         self._placeholder = None if paramstyle == "qmark" else placeholder
         self._sql: dict[str, str] = {}
 
@@ -89,14 +96,16 @@ class Reader:
         return native
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        self._cursor.execute(self._native(sql), tuple(params))
-        return self._cursor.fetchall()
+        try:
+            self._cursor.execute(self._native(sql), tuple(params))
+            return self._cursor.fetchall()
+        except self._error as exc:
+            raise StoreError(f"reading the store failed: {exc}") from exc
 
     def value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of the first row, or None."""
-        self._cursor.execute(self._native(sql), tuple(params))
-        row = self._cursor.fetchone()
-        return None if row is None else row[0]
+        rows = self.rows(sql, params)
+        return rows[0][0] if rows else None
 
 
 class LiteStore:
@@ -116,7 +125,7 @@ class LiteStore:
         try:
             with store.reading() as reader:
                 version = reader.value("SELECT value FROM meta WHERE key = 'schema_version'")
-        except sqlite3.Error:
+        except StoreError:
             return None
         if version is None or int(version) != SCHEMA_VERSION:
             return None
@@ -133,11 +142,16 @@ class LiteStore:
     @contextmanager
     def reading(self) -> Iterator[Reader]:
         """One read transaction: every statement in it sees the same snapshot."""
-        connection = self.connect()
+        try:
+            connection = self.connect()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
         try:
             connection.execute("BEGIN DEFERRED")
             yield Reader(connection)
             connection.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"reading the store failed: {exc}") from exc
         finally:
             connection.close()
 

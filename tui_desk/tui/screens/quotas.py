@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy.exc
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -28,6 +27,7 @@ from tui_desk.services.quota import (
     usage_bar,
     usage_text,
 )
+from tui_desk.store.lite import StoreError
 from tui_desk.tui.widgets.table import DeskTable
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -137,7 +137,7 @@ class QuotasScreen(Screen[None]):
         try:
             fingerprint = desk.data_version()
             quotas = quota_overview(desk, now)
-        except (ServiceError, sqlalchemy.exc.SQLAlchemyError) as exc:
+        except (ServiceError, StoreError) as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return
         self.app.call_from_thread(self._show, quotas, fingerprint, now)
@@ -149,7 +149,7 @@ class QuotasScreen(Screen[None]):
         now: datetime = self.app.now()  # type: ignore[attr-defined]
         try:
             fingerprint = self.app.desk.data_version()  # type: ignore[attr-defined]
-        except sqlalchemy.exc.SQLAlchemyError:
+        except StoreError:
             return  # the next look will tell; the screen keeps what it shows
         stale = self.loaded_at is None or (now - self.loaded_at).total_seconds() >= RELOAD_SECONDS
         boundary = self._next_change is not None and now >= self._next_change
