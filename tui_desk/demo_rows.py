@@ -16,8 +16,9 @@ from typing import Any
 from tui_desk.core.events import TicketEvent, TicketHistory
 from tui_desk.core.policy import Policy
 from tui_desk.core.sla import compute_sla
-from tui_desk.services.desk import EventView, sla_cache_values
+from tui_desk.services.desk import sla_cache_values
 from tui_desk.services.escalation import plan_unstored_ticket
+from tui_desk.services.listing import EventView
 from tui_desk.store.bulk import driver_converters
 
 # One generated event: at, kind, author, body, data as stored (JSON text).

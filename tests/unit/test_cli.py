@@ -299,7 +299,7 @@ def test_unexpected_errors_are_one_line_and_logged(
     def boom(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(services.HelpDesk, "queue", boom)
+    monkeypatch.setattr(services.HelpDesk, "queue_with_clocks", boom)
     code, _, err = run("queue")
     assert code == 1
     assert err.count("\n") == 1 and "disk on fire" in err and "Traceback" not in err

@@ -21,13 +21,7 @@ if TYPE_CHECKING:
         parse_day,
         parse_instant,
     )
-    from tui_desk.services.desk import (
-        EventView,
-        HelpDesk,
-        TicketDetail,
-        history_from_events,
-        sla_cache_values,
-    )
+    from tui_desk.services.desk import HelpDesk, TicketDetail, sla_cache_values
     from tui_desk.services.escalation import (
         UPCOMING_WINDOWS,
         Acknowledgement,
@@ -40,7 +34,13 @@ if TYPE_CHECKING:
         escalation_overview,
         run_escalation_pass,
     )
-    from tui_desk.services.listing import QUEUE_ORDERS, QueueFilter, TicketSummary
+    from tui_desk.services.listing import (
+        QUEUE_ORDERS,
+        EventView,
+        QueueFilter,
+        TicketSummary,
+        history_from_events,
+    )
     from tui_desk.services.quota import ContractQuota, quota_line, quota_overview
 
 # Exported name -> the module (in this package) that defines it.
@@ -60,10 +60,8 @@ _HOME = {
     ),
     **dict.fromkeys(
         (
-            "EventView",
             "HelpDesk",
             "TicketDetail",
-            "history_from_events",
             "sla_cache_values",
         ),
         "desk",
@@ -83,7 +81,10 @@ _HOME = {
         ),
         "escalation",
     ),
-    **dict.fromkeys(("QUEUE_ORDERS", "QueueFilter", "TicketSummary"), "listing"),
+    **dict.fromkeys(
+        ("QUEUE_ORDERS", "EventView", "QueueFilter", "TicketSummary", "history_from_events"),
+        "listing",
+    ),
     **dict.fromkeys(("ContractQuota", "quota_line", "quota_overview"), "quota"),
 }
 

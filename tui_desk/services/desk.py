@@ -19,10 +19,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
-from tui_desk.core.events import TicketEvent, TicketHistory
+from tui_desk.core.events import TicketHistory
 from tui_desk.core.policy import Policy, policy_digest
 from tui_desk.core.quota import ContractTerms, decide_overage, quota_period, select_contract
 from tui_desk.core.rules import NewTicketFacts, apply_rules
@@ -38,7 +38,14 @@ from tui_desk.services.base import (
     parse_day,
     parse_instant,
 )
-from tui_desk.services.listing import QueueFilter, TicketSummary, ticket_summary
+from tui_desk.services.listing import (
+    EventView,
+    QueueFilter,
+    TicketSummary,
+    events_of,
+    history_from_events,
+    ticket_summary,
+)
 from tui_desk.store.engine import read_session, write_session
 from tui_desk.store.lite import Reader, StoreError
 from tui_desk.store.models import (
@@ -59,16 +66,6 @@ MAX_SUBJECT = 998  # RFC 5322 line limit: a generous, well-known bound
 
 # ----------------------------------------------------------------------------------------
 # Plain data handed to the faces
-
-
-@dataclass(frozen=True, slots=True)
-class EventView:
-    id: int
-    at: datetime
-    kind: str
-    author: str | None
-    body: str | None
-    data: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,16 +98,6 @@ def _normalise_email(address: str) -> str:
         raise BadInput(f"{address!r} is not an email address (like ana@acme.io)")
     local, _, domain = address.rpartition("@")
     return f"{local}@{domain.lower()}"
-
-
-def history_from_events(events: Sequence[EventView]) -> TicketHistory:
-    """The SLA input of a ticket, derived from its log alone (see listing.opened_with)."""
-    return listing.opened_with(
-        [
-            TicketEvent(at=e.at, kind=e.kind, author=e.author, body=e.body, data=e.data, seq=e.id)
-            for e in events
-        ]
-    )
 
 
 # ----------------------------------------------------------------------------------------
@@ -821,19 +808,16 @@ class HelpDesk(DeskBase):
         self, flt: QueueFilter | None = None, limit: int | None = None, now: datetime | None = None
     ) -> list[tuple[TicketSummary, TicketSla]]:
         """The queue's tickets with their clocks evaluated at `now` (default: now)."""
-        tickets = self.queue(flt, limit=limit)
-        histories = self.histories([t.id for t in tickets])
+        page = listing.queue_page(self, flt, limit=limit, count=False)
         at = now or self.now()
-        return [(t, compute_sla(self.policy, histories[t.id], at)) for t in tickets]
+        return [(t, compute_sla(self.policy, page.histories[t.id], at)) for t in page.rows]
 
     def queue_count(self, flt: QueueFilter | None = None) -> int:
         return listing.queue_count(self, flt)
 
     def histories(self, ticket_ids: Sequence[int]) -> dict[int, TicketHistory]:
         """The event histories of several tickets in one query (for the visible queue rows)."""
-        with read_session(self.engine) as session:
-            grouped = _load_events(session, ticket_ids)
-        return {i: history_from_events(events) for i, events in grouped.items()}
+        return listing.histories(self, ticket_ids)
 
     def queue_counts(self, filters: dict[str, QueueFilter]) -> dict[str, int]:
         """How many tickets each filter matches, in one pass over the tickets."""
@@ -846,56 +830,17 @@ class HelpDesk(DeskBase):
 
 def _reader(session: Session) -> Reader:
     """The session's own transaction, for hand-written SQL."""
-    conn = session.connection()
+    return connection_reader(session.connection())
+
+
+def connection_reader(conn: Connection) -> Reader:
+    """A connection's own transaction, for hand-written SQL (services.listing)."""
     return Reader(conn.connection.driver_connection, str(conn.dialect.paramstyle))
 
 
 def _load_events(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[EventView]]:
-    """Events of several tickets, oldest first, read as plain rows (no ORM objects).
-
-    On SQLite the rows come straight from the driver: this is the hot path of recomputing
-    every ticket's clocks after a policy change.
-    """
-    ids = list(ticket_ids)
-    if not ids:
-        return {}
-    conn = session.connection()
-    if conn.dialect.name == "sqlite":
-        rows = _sqlite_event_rows(conn, ids)
-    else:
-        table = Event.__table__  # type: ignore[attr-defined]
-        query = (
-            sa.select(*(table.c[name] for name in _EVENT_COLUMNS))
-            .where(table.c.ticket_id.in_(ids))
-            .order_by(table.c.ticket_id, table.c.at, table.c.id)
-        )
-        rows = [tuple(row) for row in conn.execute(query)]
-    grouped: dict[int, list[EventView]] = {}
-    loads = json.loads
-    for ticket_id, event_id, at, kind, author, body, data in rows:
-        payload = {} if data == "{}" else loads(data)
-        grouped.setdefault(ticket_id, []).append(
-            EventView(event_id, at, kind, author, body, payload)
-        )
-    return grouped
-
-
-_EVENT_COLUMNS = ("ticket_id", "id", "at", "kind", "author", "body", "data")
-
-
-def _sqlite_event_rows(conn: Any, ids: list[int]) -> list[tuple[Any, ...]]:
-    cursor = conn.connection.driver_connection.cursor()
-    placeholders = ",".join("?" * len(ids))
-    cursor.execute(
-        f"SELECT {', '.join(_EVENT_COLUMNS)} FROM event WHERE ticket_id IN ({placeholders}) "
-        "ORDER BY ticket_id, at, id",
-        ids,
-    )
-    parse = datetime.fromisoformat
-    return [
-        (ticket_id, event_id, parse(at).replace(tzinfo=UTC), kind, author, body, data)
-        for ticket_id, event_id, at, kind, author, body, data in cursor.fetchall()
-    ]
+    """Events of several tickets, oldest first, read as plain rows (no ORM objects)."""
+    return events_of(_reader(session), ticket_ids)
 
 
 POLICY_FINGERPRINT_KEY = POLICY_KEY

@@ -34,14 +34,8 @@ from tui_desk.core.escalation import (
 )
 from tui_desk.core.policy import EscalationLevel, Policy, policy_digest
 from tui_desk.core.sla import compute_sla
-from tui_desk.services.desk import (
-    BadInput,
-    EventView,
-    HelpDesk,
-    NotFound,
-    history_from_events,
-    sla_cache_values,
-)
+from tui_desk.services.desk import BadInput, HelpDesk, NotFound, connection_reader, sla_cache_values
+from tui_desk.services.listing import EventView, events_of, history_from_events
 from tui_desk.store.engine import read_session, write_session
 from tui_desk.store.models import (
     EscalationCheck,
@@ -419,22 +413,9 @@ def _is_fresh(check: Any, ticket: dict[str, Any], fingerprint: str, now: datetim
 def _load_logs(
     conn: Connection, ids: Sequence[int], kinds: Sequence[str] | None = None
 ) -> dict[int, list[EventView]]:
-    """The logs of tickets `ids`, ordered by (at, id); only events of `kinds` if given."""
-    logs: dict[int, list[EventView]] = {}
-    query = (
-        sa.select(_E.c.id, _E.c.ticket_id, _E.c.at, _E.c.kind, _E.c.author, _E.c.data)
-        .where(_E.c.ticket_id.in_(list(ids)))
-        .order_by(_E.c.ticket_id, _E.c.at, _E.c.id)
-    )
-    if kinds is not None:
-        query = query.where(_E.c.kind.in_(list(kinds)))
-    loads = json.loads
-    for event_id, ticket_id, at, kind, author, data in conn.execute(query):
-        # Bodies are left out: no escalation decision reads them, and they are most of a log.
-        logs.setdefault(ticket_id, []).append(
-            EventView(event_id, at, kind, author, None, loads(data))
-        )
-    return logs
+    """The logs of tickets `ids`, ordered by (at, id); only events of `kinds` if given.
+    Bodies are left out: no escalation decision reads them, and they are most of a log."""
+    return events_of(connection_reader(conn), ids, kinds=kinds, bodies=False)
 
 
 def _load_tags(conn: Connection, ids: Sequence[int]) -> dict[int, set[str]]:

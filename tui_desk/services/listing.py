@@ -43,6 +43,18 @@ class TicketSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class EventView:
+    """One event of a ticket's log as the faces show it."""
+
+    id: int
+    at: datetime
+    kind: str
+    author: str | None
+    body: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class QueueFilter:
     """Which tickets a queue shows. Empty tuples mean "any"."""
 
@@ -223,19 +235,48 @@ def _version(reader: Reader) -> tuple[int, int]:
 
 
 def _histories(reader: Reader, ids: list[int]) -> dict[int, TicketHistory]:
-    if not ids:
+    return {ticket: history_from_events(log) for ticket, log in events_of(reader, ids).items()}
+
+
+def events_of(
+    reader: Reader,
+    ticket_ids: Sequence[int],
+    *,
+    kinds: Sequence[str] | None = None,
+    bodies: bool = True,
+) -> dict[int, list[EventView]]:
+    """The logs of several tickets, each ordered by (at, id): only events of `kinds` if
+    given, and without their bodies (most of a log's bytes) unless `bodies`."""
+    ids = list(ticket_ids)
+    if not ids or (kinds is not None and not kinds):
         return {}
-    rows = reader.rows(
-        "SELECT ticket_id, id, at, kind, author, body, data FROM event"
-        f" WHERE ticket_id IN ({', '.join('?' * len(ids))}) ORDER BY ticket_id, at, id",
-        ids,
+    params: list[Any] = [*ids]
+    sql = (
+        f"SELECT ticket_id, id, at, kind, author, {'body' if bodies else 'NULL'}, data"
+        f" FROM event WHERE ticket_id IN ({', '.join('?' * len(ids))})"
     )
-    grouped: dict[int, list[TicketEvent]] = {}
-    for ticket_id, seq, at, kind, author, body, data in rows:
-        payload = {} if data in (None, "{}") else json.loads(data)
-        event = TicketEvent(from_db(at), kind, author, body, payload, seq)  # type: ignore[arg-type]
-        grouped.setdefault(ticket_id, []).append(event)
-    return {ticket_id: opened_with(events) for ticket_id, events in grouped.items()}
+    if kinds is not None:
+        sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+        params += kinds
+    grouped: dict[int, list[EventView]] = {}
+    loads = json.loads
+    for ticket_id, event_id, at, kind, author, body, data in reader.rows(
+        sql + " ORDER BY ticket_id, at, id", params
+    ):
+        payload = {} if data in (None, "{}") else loads(data)
+        view = EventView(event_id, from_db(at), kind, author, body, payload)  # type: ignore[arg-type]
+        grouped.setdefault(ticket_id, []).append(view)
+    return grouped
+
+
+def history_from_events(events: Sequence[EventView]) -> TicketHistory:
+    """The SLA input of a ticket, derived from its log alone (see opened_with)."""
+    return opened_with(
+        [
+            TicketEvent(at=e.at, kind=e.kind, author=e.author, body=e.body, data=e.data, seq=e.id)
+            for e in events
+        ]
+    )
 
 
 def opened_with(events: Sequence[TicketEvent]) -> TicketHistory:
