@@ -45,11 +45,11 @@ from tui_desk.demo_rows import (
     GeneratedTicket,
     RowContext,
     batch_rows,
-    cycle_collection_paused,
 )
 from tui_desk.services import BadInput
 from tui_desk.services.base import POLICY_KEY
 from tui_desk.services.escalation import policy_fingerprint
+from tui_desk.services.recompute import cycle_collection_paused
 from tui_desk.store.bulk import indexes_deferred, insert_rows
 from tui_desk.store.models import (
     Contact,

@@ -5,10 +5,7 @@ large demos run it in worker processes while the parent generates and inserts (d
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +16,7 @@ from tui_desk.core.sla import compute_sla
 from tui_desk.services.desk import sla_cache_values
 from tui_desk.services.escalation import plan_unstored_ticket
 from tui_desk.services.listing import EventView
+from tui_desk.services.recompute import cycle_collection_paused
 from tui_desk.store.bulk import driver_converters
 
 # One generated event: at, kind, author, body, data as stored (JSON text).
@@ -131,20 +129,6 @@ class BatchRows:
     marks: list[tuple[Any, ...]] = field(default_factory=list)
     checks: list[tuple[Any, ...]] = field(default_factory=list)
     escalated: list[Escalated] = field(default_factory=list)
-
-
-@contextmanager
-def cycle_collection_paused() -> Iterator[None]:
-    """Generating and converting rows makes millions of short-lived tuples and no
-    reference cycles: the cycle collector would only rescan the growing heap, again and
-    again (a fifth of the time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def batch_rows(

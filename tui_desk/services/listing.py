@@ -270,16 +270,6 @@ def events_of(
 
 
 def history_from_events(events: Sequence[EventView]) -> TicketHistory:
-    """The SLA input of a ticket, derived from its log alone (see opened_with)."""
-    return opened_with(
-        [
-            TicketEvent(at=e.at, kind=e.kind, author=e.author, body=e.body, data=e.data, seq=e.id)
-            for e in events
-        ]
-    )
-
-
-def opened_with(events: Sequence[TicketEvent]) -> TicketHistory:
     """A ticket's SLA input from its log alone: the opening event carries the priority, SLA
     and status the ticket was created with."""
     opening = events[0]
@@ -288,7 +278,10 @@ def opened_with(events: Sequence[TicketEvent]) -> TicketHistory:
         priority=opening.data["priority"],
         sla=opening.data.get("sla"),
         status=opening.data["status"],
-        events=tuple(events),
+        events=tuple(
+            TicketEvent(at=e.at, kind=e.kind, author=e.author, body=e.body, data=e.data, seq=e.id)
+            for e in events
+        ),
     )
 
 
@@ -312,35 +305,18 @@ def summaries(reader: Reader, sql: str, params: Sequence[Any]) -> list[TicketSum
         tags.setdefault(ticket_id, []).append(tag)
     out = []
     for row in rows:
-        (tid, subject, status, category, priority, channel, assignee, product, contract_id) = row[
-            :9
-        ]
-        (plan, sla_policy, over, billable, created, updated, version, deadline) = row[9:17]
-        (level, level_name, contact, customer) = row[17:]
+        values = dict(zip(_SUMMARY_COLUMNS, row, strict=False))
+        values.update(
+            over_quota=bool(values["over_quota"]),
+            billable=bool(values["billable"]),
+            created_at=from_db(values["created_at"]),
+            updated_at=from_db(values["updated_at"]),
+            next_deadline=from_db(values["next_deadline"]),
+        )
+        contact, customer = row[-2:]
         out.append(
             TicketSummary(
-                id=tid,
-                subject=subject,
-                status=status,
-                status_category=category,
-                priority=priority,
-                channel=channel,
-                customer=customer,
-                contact=contact or "",
-                assignee=assignee,
-                tags=tuple(tags.get(tid, ())),
-                product=product,
-                contract_id=contract_id,
-                plan=plan,
-                sla_policy=sla_policy,
-                over_quota=bool(over),
-                billable=bool(billable),
-                created_at=from_db(created),  # type: ignore[arg-type]
-                updated_at=from_db(updated),  # type: ignore[arg-type]
-                version=version,
-                next_deadline=from_db(deadline),
-                escalation_level=level,
-                escalation_name=level_name,
+                **values, contact=contact or "", customer=customer, tags=tuple(tags.get(row[0], ()))
             )
         )
     return out

@@ -178,17 +178,18 @@ def compute_cache_rows(
 def _compute_batch(
     conn: sqlite3.Connection, policy: Policy, ticket_ids: Sequence[int], now_us: int
 ) -> list[tuple[int, CacheRow]]:
-    with _collector_paused():
+    with cycle_collection_paused():
         return compute_cache_rows(policy, read_clock_logs(conn, ticket_ids), now_us)
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a batch is read and computed.
+def cycle_collection_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector during bulk work (recomputing, generating rows).
 
-    A batch makes a hundred thousand small tuples and dicts, none in a reference cycle: the
-    collector would scan them over and over (about a third of the time) to free nothing.
-    They are freed by reference counting when the batch is done, before it resumes.
+    Such work makes hundreds of thousands of small tuples and dicts, none in a reference
+    cycle: the collector would rescan them over and over (a fifth to a third of the time)
+    to free nothing. They are freed by reference counting; the collector's state before
+    is restored after.
     """
     if not gc.isenabled():
         yield

@@ -123,8 +123,7 @@ class LiteStore:
             return None
         store = cls(path)
         try:
-            with store.reading() as reader:
-                version = reader.value("SELECT value FROM meta WHERE key = 'schema_version'")
+            version = store.meta("schema_version")
         except StoreError:
             return None
         if version is None or int(version) != SCHEMA_VERSION:

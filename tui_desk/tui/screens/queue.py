@@ -211,15 +211,15 @@ class QueueScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="queue-more")
     def load_more(self) -> None:
         desk = self.app.reader  # type: ignore[attr-defined]
-        rows = listing.queue(
+        page = listing.queue_page(
             desk,
             self.current_filter(),
             limit=self.page_size,
             offset=len(self.rows),
             order=self.order,
+            count=False,
         )
-        histories = listing.histories(desk, [r.id for r in rows])
-        self.app.call_from_thread(self._append_rows, rows, histories)
+        self.app.call_from_thread(self._append_rows, page.rows, page.histories)
 
     @work(thread=True, exclusive=True, group="queue-watch")
     def check_for_changes(self) -> None:
