@@ -22,6 +22,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.screen import Screen
+from textual.widget import AwaitMount
 
 from tui_desk.core.policy import Policy
 from tui_desk.paths import Locations
@@ -108,6 +109,7 @@ class DeskApp(App[int]):
         self._full: HelpDesk | None = None if open_desk else desk  # type: ignore[assignment]
         self._open_desk = open_desk
         self._opening = threading.Lock()
+        self._quitting = False
         self.clock = clock or (lambda: datetime.now(UTC))
         self.live = live
         self.locations = locations
@@ -129,6 +131,17 @@ class DeskApp(App[int]):
             self.animation_level = "none"
         if self.settings.get("theme"):
             self.theme = self.settings["theme"]
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        self._quitting = True
+        super().exit(*args, **kwargs)
+
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        """As App.push_screen, except while quitting: a key typed right after `q` (say
+        `s`) must not mount a picker into an app that is being torn down."""
+        if self._quitting:
+            return AwaitMount(self.screen, [])
+        return super().push_screen(screen, *args, **kwargs)
 
     @property
     def desk(self) -> HelpDesk:
