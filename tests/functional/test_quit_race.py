@@ -1,4 +1,9 @@
+"""Quitting is final: a key typed right after `q` (say `s`) opens nothing."""
+
+from __future__ import annotations
+
 from tui_desk.tui.screens.pickers import PickerScreen
+
 
 async def test_a_key_typed_after_quit_opens_nothing(make_app) -> None:  # noqa: ANN001
     app = make_app()
