@@ -20,14 +20,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.cli_runner import invoke
 from tests.conftest import FrozenClock
 from tests.policies import ESCALATION_POLICY
+from tests.waiting import eventually
 from tui_desk.core.escalation import escalation_timeline, recorded_escalation
 from tui_desk.core.events import TicketEvent, TicketHistory
 from tui_desk.core.policy import Policy
 from tui_desk.core.policy_load import parse_policy_text
+from tui_desk.paths import log_dir
 from tui_desk.services import (
     BadInput,
+    EventView,
     HelpDesk,
     NotFound,
     acknowledge,
@@ -99,10 +103,16 @@ def notifier(tmp_path: Path) -> tuple[list[str], Path]:
     return [sys.executable, str(script), str(log), "{title}", "{body}", "{ticket}", "{level}"], log
 
 
-def notified(log: Path) -> list[list[str]]:
-    if not log.exists():
-        return []
-    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+def notified(log: Path, count: int) -> list[list[str]]:
+    """The notifier's calls, once `count` of them have arrived (notifiers run detached)."""
+
+    def calls() -> list[list[str]]:
+        if not log.exists():
+            return []
+        lines = log.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines] if len(lines) >= count else []
+
+    return eventually(calls, f"{count} notifications")
 
 
 def level_events(desk: HelpDesk, ticket_id: int) -> list[tuple[datetime, int, str, bool]]:
@@ -339,10 +349,12 @@ def test_levels_reached_while_running_notify_once_each(
     command, log = notifier
     desk = open_desk(notify=command)
     ticket = new_ticket(desk, "2026-11-16 09:00")
+    started = 0
     for when in ("2026-11-16 10:31", "2026-11-16 10:40", "2026-11-16 11:01", "2026-11-16 11:02"):
         clock.at = at(when)
-        run_escalation_pass(desk)
-    calls = notified(log)
+        started += run_escalation_pass(desk).notifications
+    assert started == 2
+    calls = notified(log, 2)
     assert [(title, ticket_arg, level) for title, _body, ticket_arg, level in calls] == [
         (f"Escalation lead: #{ticket}", str(ticket), "lead"),
         (f"Escalation manager: #{ticket}", str(ticket), "manager"),
@@ -371,7 +383,7 @@ def test_a_store_closed_for_a_week_gets_each_event_at_its_true_instant_and_one_s
     assert [e[0] for e in level_events(desk, evening)][-1] == at("2026-11-17 10:00")
     assert len(report.reached) == 9
     assert report.summary and report.notifications == 1
-    calls = notified(log)
+    calls = notified(log, 1)
     assert len(calls) == 1
     title, body, tickets, level = calls[0]
     assert title == "9 escalations on 3 tickets while tui-desk was closed"
@@ -388,11 +400,18 @@ def test_a_failing_notify_command_is_recorded_not_fatal(
     clock.at = at("2026-11-16 10:31")
     report = run_escalation_pass(desk)
     assert [r.name for r in report.reached] == ["lead"]
-    assert len(report.warnings) == 1
-    assert "exited with 3: no display" in report.warnings[0] and f"#{ticket}" in report.warnings[0]
-    failure = [e for e in desk.ticket(ticket).events if e.data.get("notification") == "failed"]
+    assert report.warnings == ()  # it started; its exit status comes later
+
+    def failures() -> list[EventView]:
+        events = desk.ticket(ticket).events
+        return [e for e in events if e.data.get("notification") == "failed"]
+
+    failure = eventually(failures, "the failed notification's event")
     assert [(e.at, e.data["name"]) for e in failure] == [(at("2026-11-16 10:31"), "lead")]
     assert desk.ticket(ticket).ticket.escalation_level == 1  # the escalation itself stands
+    logged = log_dir() / "tui-desk.log"
+    assert "exited with 3: no display" in logged.read_text(encoding="utf-8")
+    assert f"#{ticket}" in logged.read_text(encoding="utf-8")
 
     missing = open_desk(notify=[str(tmp_path / "no-such-notifier"), "{title}"])
     clock.at = at("2026-11-16 11:01")
@@ -414,8 +433,8 @@ def test_a_subject_with_shell_metacharacters_reaches_the_notifier_as_one_literal
     subject = "Printer $(touch pwned); rm -rf ~ | cat `id` && echo \"{level}\" > out 'q' *"
     ticket = new_ticket(desk, "2026-11-16 09:00", subject)
     clock.at = at("2026-11-16 10:31")
-    run_escalation_pass(desk)
-    [call] = notified(log)
+    assert run_escalation_pass(desk).notifications == 1
+    [call] = notified(log, 1)
     assert len(call) == 4  # title, body, ticket, level: nothing split, nothing added
     title, body, ticket_arg, level = call
     assert body.splitlines()[0] == f"#{ticket} {subject}"  # "{level}" stays literal too
@@ -600,20 +619,13 @@ def test_about_to_escalate_is_grouped_by_next_working_hour_today_and_tomorrow(
 
 @pytest.fixture
 def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
-    from tui_desk.cli import main
-
     policy = tmp_path / "escalation.toml"
     policy.write_text(ESCALATION_POLICY.replace("NOTIFY_COMMAND", ""), encoding="utf-8")
     monkeypatch.setenv("TUI_DESK_DB", str(tmp_path / "cli.sqlite3"))
     monkeypatch.setenv("TUI_DESK_POLICY", str(policy))
 
     def _run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = main(list(args))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+        return invoke(capsys, *args)
 
     assert _run("operator", "add", "ana", "--role", "lead")[0] == 0
     for opened in ("2026-11-16T09:00:00+01:00", "2026-11-16T10:00:00+01:00"):

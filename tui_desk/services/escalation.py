@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,6 +33,8 @@ from tui_desk.core.escalation import (
 )
 from tui_desk.core.policy import EscalationLevel, Policy, policy_digest
 from tui_desk.core.sla import compute_sla
+from tui_desk.notifier import NotifierJob, start_notifiers
+from tui_desk.paths import log_dir
 from tui_desk.services.desk import BadInput, HelpDesk, NotFound, connection_reader, sla_cache_values
 from tui_desk.services.listing import EventView, events_of, history_from_events
 from tui_desk.store.engine import read_session, write_session
@@ -242,10 +243,11 @@ def run_escalation_pass(
     notifications = 0
     summary = False
     if notify and reached and policy.escalation.notify_command:
-        notifications, summary, failures = _notify(policy, reached, now)
+        notifications, summary, failures = _notify(desk, reached, now)
         if failures:
             warnings += [warning for warning, _rows in failures]
-            events += _record_failures(desk, [row for _warning, rows in failures for row in rows])
+            about = [_about(row) for _warning, rows in failures for row in rows]
+            events += record_notification_failures(desk.engine, about, desk.now())
     return PassReport(
         now, checked, tuple(reached), tuple(left), notifications, summary, tuple(warnings), events
     )
@@ -676,10 +678,13 @@ class _Message:
 
 
 def _notify(
-    policy: Policy, reached: list[ReachedLevel], now: datetime
+    desk: HelpDesk, reached: list[ReachedLevel], now: datetime
 ) -> tuple[int, bool, list[tuple[str, list[ReachedLevel]]]]:
-    """Run `notify_command` once per level reached, or once for all the levels reached while
-    nothing ran (catch-up). Returns (commands run, summary sent, failures)."""
+    """Start `notify_command` once per level reached, or once for all the levels reached
+    while nothing ran (catch-up), in the background (tui_desk.notifier): the pass never
+    waits for a notifier. Returns (notifications started, summary sent, failures to start);
+    a notifier that fails later is logged and recorded by the runner."""
+    policy = desk.policy
     command = policy.escalation.notify_command
     assert command
     zone = ZoneInfo(policy.desk.timezone)
@@ -693,50 +698,47 @@ def _notify(
     else:
         singles = reached
     messages += [_single_message(r, zone) for r in singles]
-    failures: list[tuple[str, list[ReachedLevel]]] = []
-    for message in messages:
-        error = run_notify_command(
-            command, message.title, message.body, message.ticket, message.level
+    jobs = [
+        NotifierJob(
+            notify_argv(command, m.title, m.body, m.ticket, m.level),
+            tuple(_about(r) for r in m.about),
         )
+        for m in messages
+    ]
+    errors = start_notifiers(
+        jobs,
+        db_url=desk.engine.url.render_as_string(hide_password=False),
+        at=desk.now(),
+        log_file=log_dir() / "tui-desk.log",
+        timeout=NOTIFY_TIMEOUT_SECONDS,
+    )
+    failures: list[tuple[str, list[ReachedLevel]]] = []
+    for message, error in zip(messages, errors, strict=True):
         if error is not None:
             tickets = ", ".join(f"#{r.ticket_id}" for r in message.about[:5])
             more = f" and {len(message.about) - 5} more" if len(message.about) > 5 else ""
             failures.append(
                 (f"notify_command failed for {tickets}{more}: {error}", list(message.about))
             )
-    return len(messages), summary, failures
+    return len(messages) - len(failures), summary, failures
 
 
-def run_notify_command(
+def notify_argv(
     command: Sequence[str], title: str, body: str, ticket: str, level: str
-) -> str | None:
-    """Run the notifier without a shell, the placeholders replaced inside each argument in
-    one pass (text brought in by a placeholder is never expanded again). Returns None on
-    success, else what went wrong."""
+) -> tuple[str, ...]:
+    """The notifier's argv: the placeholders replaced inside each argument in one pass (text
+    brought in by a placeholder is never expanded again); never a shell."""
     values = {"title": title, "body": body, "ticket": ticket, "level": level}
-    argv = [_PLACEHOLDER.sub(lambda m: values[m.group(1)], part) for part in command]
-    try:
-        done = subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            timeout=NOTIFY_TIMEOUT_SECONDS,
-            check=False,
-            shell=False,
-        )
-    except FileNotFoundError:
-        return f"{argv[0]!r} not found"
-    except subprocess.TimeoutExpired:
-        return f"{argv[0]!r} did not finish within {NOTIFY_TIMEOUT_SECONDS:g} s"
-    except OSError as exc:
-        return f"{argv[0]!r} could not run: {exc.strerror or exc}"
-    if done.returncode != 0:
-        said = (done.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        return f"{argv[0]!r} exited with {done.returncode}" + (
-            f": {said[-1][:200]}" if said else ""
-        )
-    return None
+    return tuple(_PLACEHOLDER.sub(lambda m: values[m.group(1)], part) for part in command)
+
+
+def _about(reached: ReachedLevel) -> dict[str, Any]:
+    return {
+        "ticket_id": reached.ticket_id,
+        "level": reached.level,
+        "name": reached.name,
+        "clock": reached.clock,
+    }
 
 
 def _clock_label(clock: str | None) -> str:
@@ -781,32 +783,34 @@ def _summary_message(missed: list[ReachedLevel], zone: ZoneInfo) -> _Message:
     )
 
 
-def _record_failures(desk: HelpDesk, about: list[ReachedLevel]) -> int:
-    """A failed notification is an event on each ticket it was about (SPEC §5)."""
-    now = desk.now()
+def record_notification_failures(
+    engine: sa.Engine, about: Sequence[dict[str, Any]], at: datetime
+) -> int:
+    """A failed notification is an event on each ticket it was about (SPEC §5); `about`
+    holds `ticket_id`, `level`, `name` and `clock` of each level event notified."""
     rows = [
         {
-            "ticket_id": r.ticket_id,
-            "at": now,
+            "ticket_id": a["ticket_id"],
+            "at": at,
             "kind": "escalation",
             "author": AUTHOR,
             "body": None,
             "data": json.dumps(
                 {
-                    "level": r.level,
-                    "name": r.name,
-                    "clock": r.clock,
+                    "level": a["level"],
+                    "name": a["name"],
+                    "clock": a["clock"],
                     "notification": "failed",
                 },
                 sort_keys=True,
             ),
             "recorded_at": datetime.now(UTC),
         }
-        for r in about
+        for a in about
     ]
     if rows:
-        with write_session(desk.engine) as session:
-            session.connection().execute(sa.insert(_E), rows)
+        with engine.begin() as conn:
+            conn.execute(sa.insert(_E), rows)
     return len(rows)
 
 
