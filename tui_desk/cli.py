@@ -13,12 +13,13 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from tui_desk import __version__
+from tui_desk.core.roles import DEFAULT_ROLE, ROLES
 from tui_desk.paths import Locations, locate
 
 if TYPE_CHECKING:
@@ -217,10 +218,24 @@ class Context:
 
 
 def read_body(text: str | None) -> str | None:
-    """`--body -` reads standard input."""
-    if text == "-":
+    """`--body -` reads standard input, which must be UTF-8; on a terminal it first says
+    what it waits for."""
+    if text != "-":
+        return text
+    if sys.stdin.isatty():
+        sys.stderr.write("tui-desk: reading the body from standard input; end with Ctrl-D\n")
+        sys.stderr.flush()
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:  # already text (an embedding program replaced sys.stdin)
         return sys.stdin.read()
-    return text
+    data = raw.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"standard input is not valid UTF-8 (byte {exc.start + 1}); "
+            "convert it first, e.g. with: iconv -f latin1 -t utf-8"
+        ) from None
 
 
 # ----------------------------------------------------------------------------------------
@@ -341,7 +356,10 @@ def cmd_policy(ctx: Context) -> int:
         else:
             print(f"{where}: valid")
         return 0
-    sys.stdout.write(effective_policy_toml(policy))
+    if ctx.json:
+        emit_json(policy.effective)
+    else:
+        sys.stdout.write(effective_policy_toml(policy))
     return 0
 
 
@@ -350,7 +368,7 @@ def cmd_operator(ctx: Context) -> int:
     if ctx.json:
         emit_json({"id": operator.id, "name": operator.name, "role": operator.role})
     else:
-        print(operator.id)
+        print(f"added operator {operator.name} ({operator.role}) as #{operator.id}")
     return 0
 
 
@@ -365,7 +383,11 @@ def cmd_customer(ctx: Context) -> int:
             }
         )
     else:
-        print(customer.id)
+        domains = ", ".join(d.lower() for d in ctx.args.domain)
+        print(
+            f"added customer {customer.name} as #{customer.id}"
+            + (f" (domains: {domains})" if domains else "")
+        )
     return 0
 
 
@@ -384,7 +406,12 @@ def cmd_contract(ctx: Context) -> int:
             }
         )
     else:
-        print(contract.id)
+        until = f"to {contract.end}" if contract.end else "open-ended"
+        product = f", product {contract.product}" if contract.product else ""
+        print(
+            f"added contract #{contract.id}: {a.customer} on plan {contract.plan}{product}, "
+            f"from {contract.start} {until}"
+        )
     return 0
 
 
@@ -399,6 +426,7 @@ def _print_ticket(ctx: Context, detail: TicketDetail) -> None:
     print(
         f"  {t.status} · {t.priority} · {t.channel} · {t.contact}"
         + (f" ({t.customer})" if t.customer else "")
+        + f" · version {t.version}"
     )
     print(
         f"  assignee {t.assignee or '—'} · tags {', '.join(t.tags) or '—'} · plan {t.plan or '—'} · SLA {t.sla_policy or 'none'}"
@@ -415,21 +443,24 @@ def _print_ticket(ctx: Context, detail: TicketDetail) -> None:
             else ""
         )
         print(f"  {name:15} {clock.state:9} due {due} {left}")
+    from tui_desk.services.event_text import describe_event
+
     for event in detail.events:
-        body = f": {event.body.strip()}" if event.body and event.body.strip() else ""
-        extra = (
-            "" if body else (f" {json.dumps(event.data, ensure_ascii=False)}" if event.data else "")
-        )
-        print(f"  {iso(event.at)} {event.kind} {event.author or ''}{body}{extra}")
+        author = f" ({event.author})" if event.author else ""
+        print(f"  {iso(event.at)} {describe_event(event)}{author}")
+        if event.kind in ("customer_message", "reply", "note"):
+            for line in (event.body or "").strip().splitlines():
+                print(f"      {line}".rstrip())
 
 
 def cmd_ticket(ctx: Context) -> int:
     a = ctx.args
-    desk = ctx.desk
     action = a.action
+    body = read_body(getattr(a, "body", None))  # before the store opens: bad input writes nothing
+    desk = ctx.desk
     if action == "new":
         detail = desk.create_ticket(
-            a.from_, a.subject, read_body(a.body), a.priority, a.product, a.channel or "email", a.at
+            a.from_, a.subject, body, a.priority, a.product, a.channel or "email", a.at
         )
         if ctx.json:
             emit_json(detail_json(detail))
@@ -439,21 +470,41 @@ def cmd_ticket(ctx: Context) -> int:
     if action == "show":
         _print_ticket(ctx, desk.ticket(a.id))
         return 0
+    seen = a.if_version  # every write on an existing ticket: only at the version seen
     handlers: dict[str, Callable[[], TicketDetail]] = {
-        "reply": lambda: desk.reply(a.id, read_body(a.body) or "", a.status, a.as_, a.at),
-        "note": lambda: desk.note(a.id, read_body(a.body) or "", a.as_, a.at),
-        "message": lambda: desk.customer_message(a.id, read_body(a.body) or "", a.at),
+        "reply": lambda: desk.reply(a.id, body or "", a.status, a.as_, a.at, expected_version=seen),
+        "note": lambda: desk.note(a.id, body or "", a.as_, a.at, expected_version=seen),
+        "message": lambda: desk.customer_message(a.id, body or "", a.at, expected_version=seen),
         "set": lambda: desk.set_fields(
-            a.id, a.status, a.priority, a.assignee, a.tag, a.untag, a.due_resolution, a.as_, a.at
+            a.id,
+            a.status,
+            a.priority,
+            a.assignee,
+            a.tag,
+            a.untag,
+            a.due_resolution,
+            a.as_,
+            a.at,
+            expected_version=seen,
         ),
-        "csat": lambda: desk.csat(a.id, a.score, a.comment, a.at),
+        "csat": lambda: desk.csat(a.id, a.score, a.comment, a.at, expected_version=seen),
     }
     detail = handlers[action]()
     if ctx.json:
         emit_json(detail_json(detail))
     else:
-        print(f"#{detail.ticket.id} {detail.ticket.status}")
+        t = detail.ticket
+        print(f"#{t.id} {_DONE[action]}; status {t.status}, version {t.version}")
     return 0
+
+
+_DONE = {
+    "reply": "reply sent",
+    "note": "note added",
+    "message": "customer message added",
+    "set": "changed",
+    "csat": "CSAT recorded",
+}
 
 
 def cmd_queue(ctx: Context) -> int:
@@ -475,12 +526,17 @@ def cmd_queue(ctx: Context) -> int:
             out.append(item)
         emit_json(out)
         return 0
+    if not rows:
+        wanted = f"with status {' or '.join(a.status)}" if a.status else "in the queue"
+        print(f"no tickets {wanted}")
+        return 0
     from tui_desk.core.durations import humanize_seconds
 
+    print(f"{'ID':<7} {'STATUS':8} {'PRIORITY':8} {'NEXT DUE':>8}  SUBJECT")
     for t, sla in rows:
         nd = sla.next_deadline
         left = humanize_seconds((nd - now).total_seconds(), signed=True) if nd else "—"
-        print(f"#{t.id:<6} {t.status:8} {t.priority:7} {left:>8}  {t.subject[:60]}")
+        print(f"#{t.id:<6} {t.status:8} {t.priority:8} {left:>8}  {t.subject[:60]}")
     return 0
 
 
@@ -543,7 +599,7 @@ def cmd_escalations(ctx: Context) -> int:
 
     desk = ctx.desk
     overview = escalation_overview(desk, desk.now())
-    if ctx.json or ctx.args.json_here:
+    if ctx.json:
         emit_json([row.to_json() for row in overview.escalated])
         return 0
     if not overview.escalated:
@@ -613,28 +669,127 @@ def cmd_backup(ctx: Context) -> int:
 # Parser
 
 
-def build_parser() -> OneLineParser:
+MAX_ID = 2**63 - 1  # the largest row id a store can hold
+
+
+def _whole_number(what: str, low: int, high: int = MAX_ID) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`, else a one-line usage error."""
+
+    def parse(text: str) -> int:
+        shown = text if len(text) <= 30 else text[:27] + "…"
+        try:
+            value = int(text.strip(), 10)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{what} is a whole number from {low} to {high}, not {shown!r}"
+            )
+        return value
+
+    parse.__name__ = what
+    return parse
+
+
+TICKET_ID = _whole_number("a ticket id", 1)
+VERSION = _whole_number("a version", 1)
+INSTANT_HELP = (
+    "ISO 8601, e.g. 2026-11-16T10:00+01:00 or ...Z; without an offset it means the "
+    "desk's timezone; years 1970-2199"
+)
+DAY_HELP = "a day as YYYY-MM-DD"
+
+
+def _policy_names(argv: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """The names `--help` offers for --plan, --priority and --status: from the effective
+    policy when it loads, else nothing (the commands themselves check against it)."""
+    if not any(arg in ("-h", "--help") for arg in argv):
+        return {}
+    try:
+        probe = OneLineParser(add_help=False)
+        _add_global_options(probe, top=True)
+        known, _rest = probe.parse_known_args(list(argv))
+        policy = Context(known).policy
+    except Exception:  # help must show whatever the policy's state
+        return {}
+    return {
+        "plan": tuple(policy.plans),
+        "priority": policy.priorities.order,
+        "status": policy.statuses.all,
+    }
+
+
+def _one_of(names: dict[str, tuple[str, ...]], key: str, fallback: str) -> str:
+    known = names.get(key)
+    return f"one of the policy's {key}s: {', '.join(known)}" if known else fallback
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """SPEC §7's global options. On a command's own parser they default to SUPPRESS, so
+    `tui-desk queue --json` = `tui-desk --json queue`, and a value given after the command
+    wins over one given before it."""
+
+    def default(value: Any) -> Any:
+        return value if top else argparse.SUPPRESS
+
+    taken = parser._option_string_actions  # noqa: SLF001 - a command's own --as stays its own
+    parser.add_argument(
+        "--db",
+        default=default(None),
+        metavar="PATH|URL",
+        help="store path or URL (default: $TUI_DESK_DB or the user data dir)",
+    )
+    parser.add_argument(
+        "--policy",
+        default=default(None),
+        metavar="PATH",
+        help="policy file (default: $TUI_DESK_POLICY or the user config dir)",
+    )
+    parser.add_argument(
+        "--now",
+        default=default(None),
+        metavar="ISO",
+        help="evaluate 'now' as this instant (default: $TUI_DESK_NOW or the clock); "
+        + INSTANT_HELP,
+    )
+    parser.add_argument(
+        "--json", action="store_true", default=default(False), help="machine-readable output"
+    )
+    parser.add_argument(
+        "--debug", action="store_true", default=default(False), help="show tracebacks"
+    )
+    if "--as" not in taken:
+        parser.add_argument(
+            "--as",
+            dest="global_as",
+            default=default(None),
+            metavar="OPERATOR",
+            help="who you are (default: $TUI_DESK_OPERATOR)",
+        )
+
+
+def _command_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """Every parser below `parser`, commands and their actions."""
+    for action in parser._actions:  # noqa: SLF001 - argparse keeps subparsers only here
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            for child in dict.fromkeys(action.choices.values()):
+                yield child
+                yield from _command_parsers(child)
+
+
+def build_parser(names: dict[str, tuple[str, ...]] | None = None) -> OneLineParser:
+    """The whole command line; `names` (from `_policy_names`) only enrich the help."""
+    names = names or {}
+    plan_help = _one_of(names, "plan", "a plan of the policy (tui-desk policy show lists them)")
+    priority_help = _one_of(names, "priority", "a priority of the policy")
+    status_help = _one_of(names, "status", "a status of the policy")
+    channel_help = "how it came in: a word such as email, phone, chat or web (default email)"
     parser = OneLineParser(
         prog="tui-desk",
-        description="A keyboard-driven helpdesk in the terminal. With no command, opens the TUI.",
+        description="A keyboard-driven helpdesk in the terminal. With no command, opens the TUI. "
+        "The options above the commands may also follow the command.",
     )
-    parser.add_argument(
-        "--db", help="store path or URL (default: $TUI_DESK_DB or the user data dir)"
-    )
-    parser.add_argument(
-        "--policy", help="policy file (default: $TUI_DESK_POLICY or the user config dir)"
-    )
-    parser.add_argument(
-        "--now", help="evaluate 'now' as this ISO instant (default: $TUI_DESK_NOW or the clock)"
-    )
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    parser.add_argument(
-        "--as",
-        dest="global_as",
-        metavar="OPERATOR",
-        help="who you are (default: $TUI_DESK_OPERATOR)",
-    )
+    _add_global_options(parser, top=True)
     parser.add_argument("--version", action="version", version=f"tui-desk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
@@ -660,25 +815,37 @@ def build_parser() -> OneLineParser:
     op_sub = operator.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
     op_add = op_sub.add_parser("add", help="add an operator")
     op_add.add_argument("name")
-    op_add.add_argument("--role", default="agent")
+    op_add.add_argument(
+        "--role",
+        default=DEFAULT_ROLE,
+        choices=list(ROLES),
+        help="; ".join(f"{role}: {what}" for role, what in ROLES.items())
+        + f" (default {DEFAULT_ROLE})",
+    )
     operator.set_defaults(func=cmd_operator)
 
     customer = sub.add_parser("customer", help="manage customers")
     cu_sub = customer.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
     cu_add = cu_sub.add_parser("add", help="add a customer")
     cu_add.add_argument("name")
-    cu_add.add_argument("--domain", action="append", default=[])
-    cu_add.add_argument("--email", action="append", default=[])
+    cu_add.add_argument(
+        "--domain", action="append", default=[], help="an email domain such as acme.io (repeat)"
+    )
+    cu_add.add_argument(
+        "--email", action="append", default=[], help="a contact's email address (repeat)"
+    )
     customer.set_defaults(func=cmd_customer)
 
     contract = sub.add_parser("contract", help="manage contracts")
     co_sub = contract.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
     co_add = co_sub.add_parser("add", help="bind a customer to a plan")
-    co_add.add_argument("customer")
-    co_add.add_argument("--plan", required=True)
-    co_add.add_argument("--start", required=True)
-    co_add.add_argument("--end")
-    co_add.add_argument("--product")
+    co_add.add_argument("customer", help="the customer's name")
+    co_add.add_argument("--plan", required=True, help=plan_help)
+    co_add.add_argument("--start", required=True, metavar="YYYY-MM-DD", help=DAY_HELP)
+    co_add.add_argument(
+        "--end", metavar="YYYY-MM-DD", help=DAY_HELP + ", the last day (default: open-ended)"
+    )
+    co_add.add_argument("--product", help="limit the contract to one product")
     contract.set_defaults(func=cmd_contract)
 
     ticket = sub.add_parser("ticket", help="create, change and show tickets")
@@ -687,45 +854,56 @@ def build_parser() -> OneLineParser:
     new.add_argument("--from", dest="from_", required=True, metavar="EMAIL")
     new.add_argument("--subject", required=True)
     new.add_argument("--body", help="text, or - for standard input")
-    new.add_argument("--priority")
+    new.add_argument("--priority", help=priority_help + " (default: the policy's rules)")
     new.add_argument("--product")
-    new.add_argument("--channel")
-    new.add_argument("--at")
+    new.add_argument("--channel", metavar="CHANNEL", help=channel_help)
+    new.add_argument("--at", metavar="ISO", help="when it arrived: " + INSTANT_HELP)
+    if_version_help = "write only if the ticket is still at this version (else exit 4)"
     for name, helptext in (
         ("reply", "a public reply"),
         ("note", "an internal note"),
         ("message", "a customer message"),
     ):
         p = t_sub.add_parser(name, help=helptext)
-        p.add_argument("id", type=int)
+        p.add_argument("id", type=TICKET_ID)
         p.add_argument("--body", required=True, help="text, or - for standard input")
         if name == "reply":
-            p.add_argument("--status")
+            p.add_argument("--status", help=status_help + " (set after the reply)")
         if name != "message":
             p.add_argument("--as", dest="as_", metavar="OPERATOR")
-        p.add_argument("--at")
+        p.add_argument("--at", metavar="ISO", help=INSTANT_HELP)
+        p.add_argument("--if-version", type=VERSION, metavar="N", help=if_version_help)
     tset = t_sub.add_parser("set", help="change status, priority, assignee, tags or due date")
-    tset.add_argument("id", type=int)
-    tset.add_argument("--status")
-    tset.add_argument("--priority")
-    tset.add_argument("--assignee")
-    tset.add_argument("--tag", action="append", default=[])
-    tset.add_argument("--untag", action="append", default=[])
-    tset.add_argument("--due-resolution", dest="due_resolution")
+    tset.add_argument("id", type=TICKET_ID)
+    tset.add_argument("--status", help=status_help)
+    tset.add_argument("--priority", help=priority_help)
+    tset.add_argument("--assignee", metavar="OPERATOR")
+    tset.add_argument("--tag", action="append", default=[], help="add a tag (repeat)")
+    tset.add_argument("--untag", action="append", default=[], help="remove a tag (repeat)")
+    tset.add_argument(
+        "--due-resolution",
+        dest="due_resolution",
+        metavar="ISO|auto",
+        help="a fixed resolution due instant (" + INSTANT_HELP + "), or auto for the SLA's",
+    )
     tset.add_argument("--as", dest="as_", metavar="OPERATOR")
-    tset.add_argument("--at")
+    tset.add_argument("--at", metavar="ISO", help=INSTANT_HELP)
+    tset.add_argument("--if-version", type=VERSION, metavar="N", help=if_version_help)
     csat = t_sub.add_parser("csat", help="record a satisfaction score (1-5)")
-    csat.add_argument("id", type=int)
-    csat.add_argument("score", type=int)
+    csat.add_argument("id", type=TICKET_ID)
+    csat.add_argument("score", type=_whole_number("a CSAT score", 1, 5), metavar="SCORE")
     csat.add_argument("--comment")
-    csat.add_argument("--at")
+    csat.add_argument("--at", metavar="ISO", help=INSTANT_HELP)
+    csat.add_argument("--if-version", type=VERSION, metavar="N", help=if_version_help)
     show = t_sub.add_parser("show", help="a ticket with its clocks and log")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=TICKET_ID)
     ticket.set_defaults(func=cmd_ticket)
 
     queue = sub.add_parser("queue", help="open tickets in the TUI's queue order")
-    queue.add_argument("--status", action="append", default=[])
-    queue.add_argument("--limit", type=int)
+    queue.add_argument("--status", action="append", default=[], help=status_help + " (repeat)")
+    queue.add_argument(
+        "--limit", type=_whole_number("the limit", 1), metavar="N", help="at most N tickets"
+    )
     queue.set_defaults(func=cmd_queue)
 
     quota = sub.add_parser("quota", help="each contract's quota: used, left, resets, runs out")
@@ -734,21 +912,21 @@ def build_parser() -> OneLineParser:
     escalations = sub.add_parser(
         "escalations", help="escalated tickets and those about to escalate"
     )
-    escalations.add_argument(
-        "--json", dest="json_here", action="store_true", help="machine-readable output"
-    )
     escalations.set_defaults(func=cmd_escalations)
 
     escalation = sub.add_parser("escalation", help="acknowledge a ticket's escalation")
     es_sub = escalation.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
     es_ack = es_sub.add_parser("ack", help="acknowledge: you are on it")
-    es_ack.add_argument("id", type=int)
+    es_ack.add_argument("id", type=TICKET_ID)
     es_ack.add_argument("--as", dest="as_", metavar="OPERATOR")
     escalation.set_defaults(func=cmd_escalation)
 
     backup = sub.add_parser("backup", help="a consistent copy of the store")
     backup.add_argument("dest")
     backup.set_defaults(func=cmd_backup)
+
+    for command in _command_parsers(parser):
+        _add_global_options(command, top=False)
     return parser
 
 
@@ -786,9 +964,27 @@ class TerminalSafeOutput(io.TextIOBase):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for position, arg in enumerate(argv, 1):
+        if not _is_utf8(arg):
+            shown = ascii(arg.encode("utf-8", "surrogateescape"))[1:][:60]
+            sys.stderr.write(
+                f"tui-desk: error: argument {position} ({shown}) is not valid UTF-8; "
+                "pass text in UTF-8 (e.g. convert it with iconv)\n"
+            )
+            return 2
+    parser = build_parser(_policy_names(argv))
     args = parser.parse_args(argv)
     func: Callable[[Context], int] = getattr(args, "func", cmd_tui)
+    opens_tui = func is cmd_tui or (func is cmd_demo and not args.no_open)
+    if opens_tui and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        sys.stderr.write(
+            "tui-desk: the TUI needs a terminal for its input and output; "
+            "from a script use the commands (tui-desk --help)"
+            + (" or demo --no-open" if func is cmd_demo else "")
+            + "\n"
+        )
+        return 2
     if args.json or func in (cmd_tui, cmd_demo, cmd_policy):
         return _run(func, args)
     real_stdout = sys.stdout
@@ -797,6 +993,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(func, args)
     finally:
         sys.stdout = real_stdout
+
+
+def _is_utf8(text: str) -> bool:
+    """False for an argument the OS handed over as undecodable bytes (surrogate escapes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _run(func: Callable[[Context], int], args: argparse.Namespace) -> int:

@@ -34,6 +34,14 @@ class Conflict(ServiceError):
     exit_code = 4
 
 
+# The instants and days the desk accepts (`--at`, `--now`, `--due-resolution`, contract
+# dates): far enough either way for any real history or contract, near enough that every
+# calendar computation stays in range (docs/cli.md).
+FIRST_YEAR = 1970
+LAST_YEAR = 2199
+_RANGE_HINT = f"the desk supports years {FIRST_YEAR} to {LAST_YEAR}"
+
+
 def parse_instant(text: str, desk_tz: str) -> datetime:
     """ISO 8601 with an offset or Z; a naive value means the desk's zone (SPEC §7)."""
     try:
@@ -42,6 +50,8 @@ def parse_instant(text: str, desk_tz: str) -> datetime:
         raise BadInput(
             f"{text!r} is not an ISO 8601 instant (e.g. 2026-11-20T09:30+01:00)"
         ) from None
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise BadInput(f"{text!r} is out of range: {_RANGE_HINT}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(desk_tz))
     return value.astimezone(UTC)
@@ -49,9 +59,12 @@ def parse_instant(text: str, desk_tz: str) -> datetime:
 
 def parse_day(text: str, what: str = "date") -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise BadInput(f"{what} {text!r} is not a date; write it as YYYY-MM-DD") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise BadInput(f"{what} {text!r} is out of range: {_RANGE_HINT}")
+    return day
 
 
 class DeskBase:

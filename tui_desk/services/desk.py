@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from tui_desk.core.events import TicketHistory
 from tui_desk.core.policy import Policy, policy_digest
 from tui_desk.core.quota import ContractTerms, decide_overage, quota_period, select_contract
+from tui_desk.core.roles import DEFAULT_ROLE, ROLES
 from tui_desk.core.rules import NewTicketFacts, apply_rules
 from tui_desk.core.sla import TicketSla, compute_sla
 from tui_desk.services import listing, recompute
@@ -128,12 +129,17 @@ class HelpDesk(DeskBase):
 
     # -- operators, customers, contracts ----------------------------------------------------
 
-    def add_operator(self, name: str, role: str = "agent") -> Operator:
+    def add_operator(self, name: str, role: str = DEFAULT_ROLE) -> Operator:
         name = _require_text(name, "the operator name").strip()
+        role = role.strip() or DEFAULT_ROLE
+        if role not in ROLES:
+            raise BadInput(
+                f"no role {role!r}{_did_you_mean(role, ROLES)} (one of: {', '.join(ROLES)})"
+            )
         with write_session(self.engine) as session:
             if session.exec(select(Operator).where(Operator.name == name)).first():
                 raise BadInput(f"an operator named {name!r} already exists")
-            operator = Operator(name=name, role=role.strip() or "agent", created_at=self.now())
+            operator = Operator(name=name, role=role, created_at=self.now())
             session.add(operator)
             session.flush()
             return operator.model_copy()
@@ -662,13 +668,18 @@ class HelpDesk(DeskBase):
         return BulkResult(tuple(done), tuple(failed))
 
     def csat(
-        self, ticket_id: int, score: int, comment: str | None = None, at: str | None = None
+        self,
+        ticket_id: int,
+        score: int,
+        comment: str | None = None,
+        at: str | None = None,
+        expected_version: int | None = None,
     ) -> TicketDetail:
         if not 1 <= score <= 5:
             raise BadInput(f"a CSAT score is 1 to 5, not {score}")
         when = self.instant(at)
         with write_session(self.engine) as session:
-            ticket = self._load_for_write(session, ticket_id, None)
+            ticket = self._load_for_write(session, ticket_id, expected_version)
             self._check_at(ticket, when)
             contact = session.get(Contact, ticket.contact_id)
             self._bump(session, ticket, when)
