@@ -344,7 +344,10 @@ def cmd_policy(ctx: Context) -> int:
         target = path or ctx.locations.policy
         if not _write_default_policy(target):
             raise UsageError(f"{target} already exists; tui-desk never overwrites a policy file")
-        print(f"wrote {target}")
+        if ctx.json:
+            emit_json({"policy": str(target), "policy_created": True})
+        else:
+            print(f"wrote {target}")
         return 0
     policy = load_policy(path) if path else ctx.policy
     if action == "check":
@@ -698,6 +701,7 @@ INSTANT_HELP = (
     "desk's timezone; years 1970-2199"
 )
 DAY_HELP = "a day as YYYY-MM-DD"
+ID_HELP = "the ticket's number"
 
 
 def _policy_names(argv: Sequence[str]) -> dict[str, tuple[str, ...]]:
@@ -719,9 +723,11 @@ def _policy_names(argv: Sequence[str]) -> dict[str, tuple[str, ...]]:
     }
 
 
-def _one_of(names: dict[str, tuple[str, ...]], key: str, fallback: str) -> str:
+def _one_of(names: dict[str, tuple[str, ...]], key: str, plural: str) -> str:
     known = names.get(key)
-    return f"one of the policy's {key}s: {', '.join(known)}" if known else fallback
+    if known:
+        return f"one of the policy's {plural}: {', '.join(known)}"
+    return f"one of the policy's {plural} (tui-desk policy show lists them)"
 
 
 def _add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -780,9 +786,10 @@ def _command_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.Argum
 def build_parser(names: dict[str, tuple[str, ...]] | None = None) -> OneLineParser:
     """The whole command line; `names` (from `_policy_names`) only enrich the help."""
     names = names or {}
-    plan_help = _one_of(names, "plan", "a plan of the policy (tui-desk policy show lists them)")
-    priority_help = _one_of(names, "priority", "a priority of the policy")
-    status_help = _one_of(names, "status", "a status of the policy")
+    plan_help = _one_of(names, "plan", "plans")
+    priority_help = _one_of(names, "priority", "priorities")
+    status_help = _one_of(names, "status", "statuses")
+    as_help = "who acts (default: --as before the command, $TUI_DESK_OPERATOR or the only operator)"
     channel_help = "how it came in: a word such as email, phone, chat or web (default email)"
     parser = OneLineParser(
         prog="tui-desk",
@@ -865,19 +872,19 @@ def build_parser(names: dict[str, tuple[str, ...]] | None = None) -> OneLinePars
         ("message", "a customer message"),
     ):
         p = t_sub.add_parser(name, help=helptext)
-        p.add_argument("id", type=TICKET_ID)
+        p.add_argument("id", type=TICKET_ID, help=ID_HELP)
         p.add_argument("--body", required=True, help="text, or - for standard input")
         if name == "reply":
             p.add_argument("--status", help=status_help + " (set after the reply)")
         if name != "message":
-            p.add_argument("--as", dest="as_", metavar="OPERATOR")
+            p.add_argument("--as", dest="as_", metavar="OPERATOR", help=as_help)
         p.add_argument("--at", metavar="ISO", help=INSTANT_HELP)
         p.add_argument("--if-version", type=VERSION, metavar="N", help=if_version_help)
     tset = t_sub.add_parser("set", help="change status, priority, assignee, tags or due date")
-    tset.add_argument("id", type=TICKET_ID)
+    tset.add_argument("id", type=TICKET_ID, help=ID_HELP)
     tset.add_argument("--status", help=status_help)
     tset.add_argument("--priority", help=priority_help)
-    tset.add_argument("--assignee", metavar="OPERATOR")
+    tset.add_argument("--assignee", metavar="OPERATOR", help="an operator's name")
     tset.add_argument("--tag", action="append", default=[], help="add a tag (repeat)")
     tset.add_argument("--untag", action="append", default=[], help="remove a tag (repeat)")
     tset.add_argument(
@@ -886,17 +893,17 @@ def build_parser(names: dict[str, tuple[str, ...]] | None = None) -> OneLinePars
         metavar="ISO|auto",
         help="a fixed resolution due instant (" + INSTANT_HELP + "), or auto for the SLA's",
     )
-    tset.add_argument("--as", dest="as_", metavar="OPERATOR")
+    tset.add_argument("--as", dest="as_", metavar="OPERATOR", help=as_help)
     tset.add_argument("--at", metavar="ISO", help=INSTANT_HELP)
     tset.add_argument("--if-version", type=VERSION, metavar="N", help=if_version_help)
     csat = t_sub.add_parser("csat", help="record a satisfaction score (1-5)")
-    csat.add_argument("id", type=TICKET_ID)
+    csat.add_argument("id", type=TICKET_ID, help=ID_HELP)
     csat.add_argument("score", type=_whole_number("a CSAT score", 1, 5), metavar="SCORE")
     csat.add_argument("--comment")
     csat.add_argument("--at", metavar="ISO", help=INSTANT_HELP)
     csat.add_argument("--if-version", type=VERSION, metavar="N", help=if_version_help)
     show = t_sub.add_parser("show", help="a ticket with its clocks and log")
-    show.add_argument("id", type=TICKET_ID)
+    show.add_argument("id", type=TICKET_ID, help=ID_HELP)
     ticket.set_defaults(func=cmd_ticket)
 
     queue = sub.add_parser("queue", help="open tickets in the TUI's queue order")
@@ -917,8 +924,8 @@ def build_parser(names: dict[str, tuple[str, ...]] | None = None) -> OneLinePars
     escalation = sub.add_parser("escalation", help="acknowledge a ticket's escalation")
     es_sub = escalation.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
     es_ack = es_sub.add_parser("ack", help="acknowledge: you are on it")
-    es_ack.add_argument("id", type=TICKET_ID)
-    es_ack.add_argument("--as", dest="as_", metavar="OPERATOR")
+    es_ack.add_argument("id", type=TICKET_ID, help=ID_HELP)
+    es_ack.add_argument("--as", dest="as_", metavar="OPERATOR", help=as_help)
     escalation.set_defaults(func=cmd_escalation)
 
     backup = sub.add_parser("backup", help="a consistent copy of the store")

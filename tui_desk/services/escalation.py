@@ -108,7 +108,7 @@ class PassReport:
     checked: int = 0
     reached: tuple[ReachedLevel, ...] = ()
     left: tuple[LeftLevel, ...] = ()
-    notifications: int = 0
+    notifications: int = 0  # notifiers started (they finish in the background)
     summary: bool = False
     warnings: tuple[str, ...] = ()
     events: int = 0  # events written: level changes, their actions, failed notifications
