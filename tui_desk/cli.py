@@ -984,7 +984,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[Context], int] = getattr(args, "func", cmd_tui)
     opens_tui = func is cmd_tui or (func is cmd_demo and not args.no_open)
-    if opens_tui and not (sys.stdin.isatty() and sys.stdout.isatty()):
+    on_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    # `textual serve` and similar hosts bring their own driver instead of a terminal.
+    if opens_tui and not on_terminal and not os.environ.get("TEXTUAL_DRIVER"):
         sys.stderr.write(
             "tui-desk: the TUI needs a terminal for its input and output; "
             "from a script use the commands (tui-desk --help)"

@@ -19,13 +19,19 @@ from tui_desk.services import escalation
 
 # A notifier that waits until the test opens its gate, then records its arguments: while the
 # gate is closed it cannot finish, so a command that waited for it could never return.
+# It also notes what it inherited: its session, standard input and open descriptors.
 GATED = """
 import json, os, sys, time
-gate, marks = sys.argv[1], sys.argv[2]
+gate, marks, test_session = sys.argv[1], sys.argv[2], int(sys.argv[3])
+inherited = {
+    "own_session": os.getsid(0) != test_session,
+    "stdin": os.readlink("/proc/self/fd/0") if os.path.exists("/proc/self/fd") else "/dev/null",
+    "fds": sorted(int(fd) for fd in os.listdir("/proc/self/fd")) if os.path.exists("/proc/self/fd") else [],
+}
 while not os.path.exists(gate):
     time.sleep(0.01)
 with open(os.path.join(marks, str(os.getpid())), "w", encoding="utf-8") as out:
-    json.dump(sys.argv[3:], out)
+    json.dump({"args": sys.argv[4:], **inherited}, out)
 """
 
 
@@ -71,7 +77,9 @@ def test_a_slow_notifier_does_not_hold_the_command_and_each_level_is_notified_on
     marks.mkdir()
     script = tmp_path / "gated.py"
     script.write_text(GATED, encoding="utf-8")
-    run = desk_with([sys.executable, str(script), str(gate), str(marks), "{ticket}", "{level}"])
+    session = str(os.getsid(0))
+    command = [sys.executable, str(script), str(gate), str(marks), session, "{ticket}", "{level}"]
+    run = desk_with(command)
 
     code, out, err = run("--now", "2026-11-16T10:31:00+01:00", "queue")
     assert code == 0 and err == ""
@@ -82,8 +90,11 @@ def test_a_slow_notifier_does_not_hold_the_command_and_each_level_is_notified_on
 
     gate.touch()
     done = eventually(lambda: len(list(marks.iterdir())) >= 4 and list(marks.iterdir()), "marks")
-    calls = sorted(json.loads(p.read_text(encoding="utf-8")) for p in done)
-    assert calls == [[str(t), "lead"] for t in (1, 2, 3, 4)]
+    calls = [json.loads(p.read_text(encoding="utf-8")) for p in done]
+    assert sorted(c["args"] for c in calls) == [[str(t), "lead"] for t in (1, 2, 3, 4)]
+    for call in calls:  # detached: nothing of the command's terminal or files
+        assert call["own_session"] and call["stdin"] == "/dev/null"
+        assert set(call["fds"]) <= {0, 1, 2, 3}  # 3: the listing's own descriptor
 
 
 def test_a_notifier_that_fails_later_is_logged_and_recorded_on_its_ticket(
