@@ -108,7 +108,12 @@ def test_tui_desk_paints_its_first_page_without_sqlalchemy(
         [sys.executable, "-c", script, "--db", db, "--as", "ana"],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        env={
+            **os.environ,
+            "PYTHONPATH": str(Path(__file__).parents[2]),
+            # No terminal here: the app runs on a driver of its own, as under `textual serve`.
+            "TEXTUAL_DRIVER": "textual.drivers.headless_driver:HeadlessDriver",
+        },
         timeout=120,
         check=True,
     )
