@@ -122,6 +122,12 @@ def test_out_of_range_numbers_and_instants_exit_2_with_one_line_and_write_nothin
     assert _counts(run.db) == before
 
 
+def test_a_customer_number_beyond_any_row_id_is_not_found(run) -> None:  # noqa: ANN001
+    args = ("contract", "add", str(2**64), "--plan", "premium", "--start", "2026-01-01")
+    code, _, err = run(*NOW, *args)
+    assert code == 3 and err.count("\n") == 1 and f"no customer '{2**64}'" in err
+
+
 def test_instants_at_the_edges_of_the_supported_range_are_accepted(run) -> None:  # noqa: ANN001
     late = ("ticket", "note", "1", "--body", "x", "--as", "ana", "--at", "2199-12-31T23:59Z")
     assert run(*late)[0] == 0

@@ -209,7 +209,7 @@ class HelpDesk(DeskBase):
 
     def _customer_by_ref(self, session: Session, ref: str) -> Customer:
         customer = session.exec(select(Customer).where(Customer.name == ref)).first()
-        if customer is None and ref.isdigit():
+        if customer is None and ref.isdigit() and int(ref) < 2**63:  # a row id, if any
             customer = session.get(Customer, int(ref))
         if customer is None:
             names = list(session.exec(select(Customer.name)))
