@@ -99,6 +99,7 @@ def test_a_global_option_after_the_command_wins_over_one_before(run, tmp_path: P
         ("queue", "--limit", "-1"),
         ("queue", "--limit", "0"),
         ("ticket", "csat", "1", "6"),
+        ("demo", "--tickets", "99999999999999999999", "--no-open"),
         ("ticket", "note", "1", "--body", "x", "--at", "0001-01-01T00:00"),
         ("ticket", "note", "1", "--body", "x", "--at", "9999-12-31T23:59"),
         ("ticket", "set", "1", "--due-resolution", "9999-12-31T23:59"),
