@@ -118,7 +118,8 @@ def _outcome(process: subprocess.Popen[bytes], said: IO[bytes], deadline: float)
         return None
     said.seek(0)
     lines = said.read().decode("utf-8", "replace").strip().splitlines()
-    return f"{name} exited with {code}" + (f": {lines[-1][:200]}" if lines else "")
+    last = "".join(c if c.isprintable() else "\ufffd" for c in lines[-1][:200]) if lines else ""
+    return f"{name} exited with {code}" + (f": {last}" if last else "")
 
 
 def _log(path: Path, lines: list[str]) -> None:

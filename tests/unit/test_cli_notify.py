@@ -101,7 +101,7 @@ def test_a_notifier_that_fails_later_is_logged_and_recorded_on_its_ticket(
     desk_with, tmp_path: Path
 ) -> None:  # noqa: ANN001
     script = tmp_path / "failing.py"
-    script.write_text("import sys\nsys.stderr.write('no display\\n')\nsys.exit(3)\n")
+    script.write_text("import sys\nsys.stderr.write('no \\x1b[2Jdisplay\\n')\nsys.exit(3)\n")
     run = desk_with([sys.executable, str(script), "{ticket}"])
     code, _, err = run("--now", "2026-11-16T10:31:00+01:00", "queue")
     assert code == 0 and err == ""  # the exit status is not known yet
@@ -112,7 +112,8 @@ def test_a_notifier_that_fails_later_is_logged_and_recorded_on_its_ticket(
     )
     assert sorted(failed) == [(t, "lead") for t in (1, 2, 3, 4)]
     logged = (log_dir() / "tui-desk.log").read_text(encoding="utf-8")
-    assert logged.count("exited with 3: no display") == 4
+    assert logged.count("exited with 3: no \ufffd[2Jdisplay") == 4  # quoted, never an escape
+    assert "\x1b" not in logged
 
 
 def test_a_notifier_that_cannot_start_is_reported_at_once(desk_with, tmp_path: Path) -> None:  # noqa: ANN001
