@@ -15,6 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Select, TextArea
 
+from tui_desk.tui.text import user_text
+
 
 @dataclass(frozen=True, slots=True)
 class Draft:
@@ -38,7 +40,7 @@ class ComposerScreen(ModalScreen[Draft | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="composer", classes="dialog"):
-            yield Label(Text(self.title_text, style="bold"))
+            yield Label(user_text(self.title_text, "bold"))
             yield TextArea(
                 self.initial, id="composer-body", soft_wrap=True, show_line_numbers=False
             )

@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from tui_desk.tui.text import user_text
+
 
 class PromptScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
@@ -22,7 +24,7 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt", classes="dialog"):
-            yield Label(Text(self.title_text, style="bold"))
+            yield Label(user_text(self.title_text, "bold"))
             yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
             if self.hint:
                 yield Label(Text(self.hint, style="dim"))
