@@ -129,6 +129,14 @@ def parse_size(value: str) -> int:
     return int(number) * _SIZE_UNITS[unit.upper()]
 
 
+def human_size(size: int) -> str:
+    """`size` bytes for a person to read: "1.2 MB", "640 KB", "12 bytes"."""
+    for unit, scale in (("GB", 1000**3), ("MB", 1000**2), ("KB", 1000)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} byte{'s' if size != 1 else ''}"
+
+
 def format_size(size: int) -> str:
     """`size` bytes in the largest decimal unit that divides it ("1MB", "1500KB")."""
     for unit in ("GB", "MB", "KB"):

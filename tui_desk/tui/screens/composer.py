@@ -6,6 +6,7 @@ import os
 import shlex
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -31,9 +32,18 @@ class ComposerScreen(ModalScreen[Draft | None]):
         Binding("ctrl+e", "editor", "$EDITOR", priority=True, id="editor"),
     ]
 
-    def __init__(self, title: str, statuses: list[str], initial: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        statuses: list[str],
+        initial: str = "",
+        check: Callable[[str], None] | None = None,
+    ) -> None:
+        """`check(body)` raises ServiceError for a body that cannot be sent (too long):
+        the composer then says why and stays open with the text."""
         super().__init__()
         self.title_text = title
+        self.check = check
         self.statuses = statuses
         self.initial = initial
         self._confirming = False
@@ -63,6 +73,14 @@ class ComposerScreen(ModalScreen[Draft | None]):
         if not body.strip():
             self.notify("Nothing to send: write something first.", severity="warning")
             return
+        if self.check is not None:
+            from tui_desk.services import ServiceError
+
+            try:
+                self.check(body)
+            except ServiceError as exc:
+                self.notify(str(exc), title="Not sent", severity="error", timeout=10)
+                return
         status = None
         if self.statuses:
             value = self.query_one(Select).value

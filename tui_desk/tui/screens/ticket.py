@@ -21,6 +21,7 @@ from textual.widgets import Footer, Static
 
 from tui_desk.core.policy import CLOCKS
 from tui_desk.core.sla import compute_sla
+from tui_desk.core.text import human_size
 from tui_desk.services import EventView, ServiceError, TicketDetail
 from tui_desk.tui.changes import Changes, ask_change, describe
 from tui_desk.tui.screens.composer import ComposerScreen, Draft
@@ -104,17 +105,11 @@ def _body_text(body: str, whole: bool) -> Text:
     more = rest.count("\n") + 1
     size = len(rest.encode("utf-8", "surrogatepass"))
     text.append(
-        f"\n… {more} more line{'s' if more != 1 else ''} ({_size(size)}) · x shows whole messages",
+        f"\n… {more} more line{'s' if more != 1 else ''} ({human_size(size)})"
+        " · x shows whole messages",
         style="dim italic",
     )
     return text
-
-
-def _size(size: int) -> str:
-    for unit, scale in (("MB", 1_000_000), ("KB", 1_000)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} bytes"
 
 
 class TicketScreen(Screen[None]):
@@ -389,7 +384,11 @@ class TicketScreen(Screen[None]):
         )
         initial = self.last_draft[1].body if self.last_draft and self.last_draft[0] == kind else ""
         choices = statuses if kind == "reply" else []
-        self.app.push_screen(ComposerScreen(title, choices, initial), sent)
+        what = "the reply" if kind == "reply" else "the note"
+        composer = ComposerScreen(
+            title, choices, initial, check=lambda body: desk.check_body(body, what)
+        )
+        self.app.push_screen(composer, sent)
 
     def action_reply(self) -> None:
         self._compose_message("reply")
