@@ -127,15 +127,17 @@ def test_a_body_over_the_default_limit_is_refused_and_nothing_is_written(run) ->
     assert _tickets(run.db) == 1 and run("--json", "ticket", "show", "1")[1] == before
 
 
-def test_the_body_limit_comes_from_the_policy(run, tmp_path: Path) -> None:  # noqa: ANN001
+def _policy_with_body_limit(value: str) -> str:
     from tui_desk.core.policy_load import default_policy_text
 
+    text = default_policy_text()
+    assert 'max_body_size = "1MB"' in text
+    return text.replace('max_body_size = "1MB"', f"max_body_size = {value}", 1)
+
+
+def test_the_body_limit_comes_from_the_policy(run, tmp_path: Path) -> None:  # noqa: ANN001
     policy = tmp_path / "policy.toml"
-    policy.write_text(
-        default_policy_text().replace(
-            'repeat_window = "30d"', 'repeat_window = "30d"\nmax_body_size = "2KB"', 1
-        )
-    )
+    policy.write_text(_policy_with_body_limit('"2KB"'))
     base = ("--policy", str(policy), "ticket", "new", "--from", "bo@acme.io", "--subject", "s")
     assert run(*base, "--body", "é" * 1000)[0] == 0  # 2,000 bytes
     code, _, err = run(*base, "--body", "é" * 1001)
@@ -144,14 +146,8 @@ def test_the_body_limit_comes_from_the_policy(run, tmp_path: Path) -> None:  # n
 
 @pytest.mark.parametrize("value", ['"0"', '"lots"', "1000000", '"1GB"'])
 def test_policy_check_refuses_a_body_limit_out_of_range(run, tmp_path: Path, value: str) -> None:  # noqa: ANN001
-    from tui_desk.core.policy_load import default_policy_text
-
     policy = tmp_path / "policy.toml"
-    policy.write_text(
-        default_policy_text().replace(
-            'repeat_window = "30d"', f'repeat_window = "30d"\nmax_body_size = {value}', 1
-        )
-    )
+    policy.write_text(_policy_with_body_limit(value))
     code, _, err = run("policy", "check", str(policy))
     assert code == 2 and "max_body_size" in err and "1KB and 100MB" in err
 

@@ -206,12 +206,19 @@ class TicketScreen(Screen[None]):
         self._render_thread()
 
     def _render_thread(self) -> None:
-        if self.detail is None:
-            return
+        if self.detail is not None:
+            self.run_worker(
+                self._replace_thread(self._thread_widgets(self.detail)),
+                group="thread",
+                exclusive=True,
+            )
+
+    async def _replace_thread(self, widgets: list[Static]) -> None:
+        """The old thread goes before the new one comes: never both at once."""
         thread = self.query_one("#thread", VerticalScroll)
         with self.app.batch_update():
-            thread.remove_children()
-            thread.mount_all(self._thread_widgets(self.detail))
+            await thread.remove_children()
+            await thread.mount_all(widgets)
 
     def _plan_line(self, detail: TicketDetail) -> Text:
         t = detail.ticket
