@@ -1,6 +1,7 @@
 """Hostile user text never reaches the operator's terminal (issue #10, SPEC §9): a store full
 of escapes, C1 controls, bidi overrides and forged line breaks is shown on every screen —
-queue, ticket, escalations, quotas, help, pickers, the palette, a notification — and no
+queue, ticket, composer, escalations, quotas, help, pickers, the filter, the palette, a
+notification — and no
 control or bidi character is in what the screen draws."""
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from tests.functional.conftest import DEMO_NOW
-from tests.hostile import SUBJECTS, forbidden_in, plant
+from tests.hostile import BODIES, SUBJECTS, forbidden_in, plant
 from tui_desk.core.policy import Policy
 from tui_desk.services import HelpDesk
 from tui_desk.store.engine import open_store
+from tui_desk.tui.screens.composer import Draft
 
 
 @pytest.fixture
@@ -62,6 +64,9 @@ async def test_no_control_or_bidi_character_reaches_any_screen(hostile_desk: Hel
         await look("ticket, whole messages", "x")
         await look("assignee picker", "a")
         await pilot.press("escape")
+        app.screen.last_draft = ("reply", Draft("\n".join(BODIES)))  # a draft kept for retry
+        await look("composer", "r")
+        app.screen.dismiss(None)
         app.notify(SUBJECTS[0], title=SUBJECTS[1])
         app.set_operator(operator)  # "You are …": a name in a toast
         await look("notifications")
@@ -70,6 +75,8 @@ async def test_no_control_or_bidi_character_reaches_any_screen(hostile_desk: Hel
         await pilot.press("escape")
         await look("escalations", "3")
         await look("quotas", "4")
+        await look("queue filtered by a customer's name", "enter")
+        await look("filter box", "slash")
         await look("palette", "ctrl+p", "#", "1")
 
     assert seen == {name: [] for name in seen}

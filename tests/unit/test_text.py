@@ -13,6 +13,7 @@ from tests.hostile import BODIES, NAMES, SUBJECTS, TAGS, UNDECODABLE, forbidden_
 from tui_desk.core.text import (
     escape_json,
     format_size,
+    in_place,
     parse_size,
     single_line,
     visible,
@@ -88,6 +89,13 @@ def test_stored_one_line_form_is_one_line_of_visible_text(text: str) -> None:
     assert "\n" not in line and line == line.strip() and "  " not in line
     assert single_line(line) == line
     assert visible_line(line) == line
+
+
+@given(any_text)
+def test_in_place_form_keeps_every_column_and_shows_nothing_forbidden(text: str) -> None:
+    shown = in_place(text)
+    assert len(shown) == len(text) and forbidden_in(shown) == []
+    assert all(a == b for a, b in zip(text, shown, strict=True) if _is_shown_as_is(a))
 
 
 def test_stored_one_line_form_drops_controls_and_keeps_the_words() -> None:

@@ -103,6 +103,22 @@ def visible_line(text: str) -> str:
     return "".join(piece for piece, _ in visible_pieces(text, one_line=True))
 
 
+def in_place(text: str) -> str:
+    """`text` with each forbidden character replaced by ONE visible character — its control
+    picture, or U+FFFD for C1, bidi and surrogates — so that every other character keeps
+    its column. For editing areas, where the cursor must stay on the character it is on."""
+    return text.translate(_IN_PLACE)
+
+
+_IN_PLACE = {
+    **{code: 0x2400 + code for code in range(0x20)},
+    0x7F: 0x2421,
+    **{code: 0xFFFD for code in range(0x80, 0xA0)},
+    **{code: 0xFFFD for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+    **{code: 0xFFFD for code in range(0xD800, 0xE000)},
+}
+
+
 def single_line(text: str) -> str:
     """The stored form of a subject, name or tag: one line of visible text.
 

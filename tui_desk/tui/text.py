@@ -4,12 +4,21 @@ so the operator sees that something was there."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 
-from tui_desk.core.text import TAB_SIZE, needs_care, replacements, visible_pieces
+from tui_desk.core.text import TAB_SIZE, in_place, needs_care, replacements, visible_pieces
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    _Base = Widget
+else:
+    _Base = object
 
 STAND_IN_STYLE = Style(reverse=True)
 
@@ -43,3 +52,25 @@ def safe_text(text: Text, *, one_line: bool = True) -> Text:
         start = index + 1
     out.append_text(text[start:])
     return out
+
+
+class SafeLines(_Base):
+    """For widgets that draw text the user typed, pasted or loaded (an Input, a TextArea):
+    each forbidden character in a drawn line becomes one visible character in its place
+    (`in_place`), so nothing reaches the terminal and the cursor keeps its column."""
+
+    def render_line(self, y: int) -> Strip:
+        return safe_strip(super().render_line(y))
+
+
+def safe_strip(strip: Strip) -> Strip:
+    """`strip` itself when no segment holds a forbidden character, else the same strip with
+    them replaced one for one, cut back to its width (stand-ins are 1 cell, controls 0)."""
+    if not any(needs_care(segment.text, one_line=True) for segment in strip if not segment.control):
+        return strip
+    width = strip.cell_length
+    segments = [
+        segment if segment.control else Segment(in_place(segment.text), segment.style)
+        for segment in strip
+    ]
+    return Strip(segments).crop(0, width)

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Select, TextArea
 
 from tui_desk.tui.text import user_text
+from tui_desk.tui.widgets.fields import DraftArea
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,7 @@ class ComposerScreen(ModalScreen[Draft | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="composer", classes="dialog"):
             yield Label(user_text(self.title_text, "bold"))
-            yield TextArea(
+            yield DraftArea(
                 self.initial, id="composer-body", soft_wrap=True, show_line_numbers=False
             )
             with Horizontal(id="composer-bar"):

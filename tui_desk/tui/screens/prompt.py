@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from tui_desk.tui.text import user_text
+from tui_desk.tui.widgets.fields import LineInput
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -25,7 +26,7 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt", classes="dialog"):
             yield Label(user_text(self.title_text, "bold"))
-            yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
+            yield LineInput(self.value, placeholder=self.placeholder, id="prompt-input")
             if self.hint:
                 yield Label(Text(self.hint, style="dim"))
 

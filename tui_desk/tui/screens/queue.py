@@ -26,6 +26,7 @@ from tui_desk.services.query import apply_query
 from tui_desk.tui.changes import Changes, ask_change, describe
 from tui_desk.tui.text import user_text
 from tui_desk.tui.widgets.clocks import clock_text
+from tui_desk.tui.widgets.fields import LineInput
 from tui_desk.tui.widgets.table import DeskTable
 
 MIN_PAGE = 40  # rows per SQL page at least; more load as the cursor nears the end
@@ -117,7 +118,7 @@ class QueueScreen(Screen[None]):
         yield Static(id="title-bar")
         yield Tabs(*(Tab(label, id=f"view-{key}") for key, label in VIEWS), id="views")
         yield QueueTable(id="queue-table", cursor_type="row", zebra_stripes=True)
-        yield Input(
+        yield LineInput(
             placeholder="status:open tag:billing priority:high customer:acme -assignee:me words",
             id="filter",
         )
