@@ -566,9 +566,11 @@ def cmd_escalations(ctx: Context) -> int:
             overdue = f"due in {humanize_seconds(-seconds)}"
         ack = f"ack {row.acknowledged_by}" if row.acknowledged else "NOT ACKNOWLEDGED"
         print(
-            f"L{row.level} {row.name or '':10} #{row.ticket_id:<6} {(row.clock or '—'):15} "
-            f"{overdue:>16}  since {iso(row.since)}  {row.assignee or '—':10} {ack}  "
-            f"{visible_line(row.subject)[:50]}"
+            visible_line(
+                f"L{row.level} {row.name or '':10} #{row.ticket_id:<6} {(row.clock or '—'):15} "
+                f"{overdue:>16}  since {iso(row.since)}  {row.assignee or '—':10} {ack}  "
+                f"{visible_line(row.subject)[:50]}"
+            )
         )
     for window, label in UPCOMING_WINDOWS:
         rows = overview.upcoming_in(window)
@@ -576,8 +578,10 @@ def cmd_escalations(ctx: Context) -> int:
             print(f"about to escalate {label}:")
         for up in rows:
             print(
-                f"  #{up.ticket_id:<6} → L{up.level} {up.name:10} {up.clock:15} at {iso(up.at)}  "
-                f"{up.assignee or '—':10} {visible_line(up.subject)[:50]}"
+                visible_line(
+                    f"  #{up.ticket_id:<6} → L{up.level} {up.name:10} {up.clock:15} "
+                    f"at {iso(up.at)}  {up.assignee or '—':10} {visible_line(up.subject)[:50]}"
+                )
             )
     print(f"{overview.unacknowledged} of {len(overview.escalated)} not acknowledged")
     return 0
