@@ -124,6 +124,7 @@ def test_a_body_over_the_default_limit_is_refused_and_nothing_is_written(run) ->
     for verb in ("reply", "note", "message"):
         code, _, err = run("ticket", verb, "1", "--body", "-", stdin=huge)
         assert code == 2 and err.count("\n") == 1, verb
+    assert run("ticket", "csat", "1", "5", "--comment", huge)[0] == 2
     assert _tickets(run.db) == 1 and run("--json", "ticket", "show", "1")[1] == before
 
 

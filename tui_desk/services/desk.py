@@ -699,6 +699,8 @@ class HelpDesk(DeskBase):
     ) -> TicketDetail:
         if not 1 <= score <= 5:
             raise BadInput(f"a CSAT score is 1 to 5, not {score}")
+        if comment:
+            self.check_body_size(comment, "the comment")
         when = self.instant(at)
         with write_session(self.engine) as session:
             ticket = self._load_for_write(session, ticket_id, None)
