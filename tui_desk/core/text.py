@@ -27,11 +27,6 @@ _ONE_LINE = re.compile(f"[{_FORBIDDEN_CLASS}\u2028\u2029]")
 _FORBIDDEN_IN_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
-def is_forbidden(char: str) -> bool:
-    """Whether `char` (one character) must never reach a terminal as itself."""
-    return _FORBIDDEN.match(char) is not None
-
-
 def stand_in(char: str) -> str:
     """The visible stand-in for a forbidden character: a control picture or a marker."""
     code = ord(char)
@@ -53,11 +48,12 @@ def replacements(text: str, *, one_line: bool) -> Iterator[tuple[int, str, bool]
         char, index = match.group(), match.start()
         if one_line and char in _BREAKS:
             yield index, " ", False
-        elif one_line or char != "\n":
-            if char == "\r" and text[index + 1 : index + 2] == "\n" and not one_line:
-                yield index, "", False
-            else:
-                yield index, stand_in(char), True
+        elif one_line:
+            yield index, stand_in(char), True
+        elif char == "\r" and text[index + 1 : index + 2] == "\n":
+            yield index, "", False
+        elif char != "\n":
+            yield index, stand_in(char), True
 
 
 def needs_care(text: str, *, one_line: bool) -> bool:
