@@ -11,7 +11,6 @@ import io
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from tui_desk import __version__
 from tui_desk.core.roles import DEFAULT_ROLE, ROLES
+from tui_desk.core.text import escape_json, visible, visible_line
 from tui_desk.paths import Locations, locate
 
 if TYPE_CHECKING:
@@ -106,7 +106,9 @@ def escalation_json(detail: TicketDetail) -> dict[str, Any]:
 
 
 def emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+    """Machine output: UTF-8 JSON in which every character a terminal would obey (C1,
+    bidi, DEL; `json.dumps` already escapes C0) is a \\uXXXX escape — the same data."""
+    sys.stdout.write(escape_json(json.dumps(value, ensure_ascii=False, indent=2)) + "\n")
 
 
 # ----------------------------------------------------------------------------------------
@@ -425,16 +427,20 @@ def _print_ticket(ctx: Context, detail: TicketDetail) -> None:
     from tui_desk.core.durations import humanize_seconds
 
     t = detail.ticket
-    print(f"#{t.id} {t.subject}")
+    print(visible_line(f"#{t.id} {t.subject}"))
     print(
-        f"  {t.status} · {t.priority} · {t.channel} · {t.contact}"
-        + (f" ({t.customer})" if t.customer else "")
-        + f" · version {t.version}"
+        visible_line(
+            f"  {t.status} · {t.priority} · {t.channel} · {t.contact}"
+            + (f" ({t.customer})" if t.customer else "")
+            + f" · version {t.version}"
+        )
     )
     print(
-        f"  assignee {t.assignee or '—'} · tags {', '.join(t.tags) or '—'} · plan {t.plan or '—'} · SLA {t.sla_policy or 'none'}"
-        + (" · over quota" if t.over_quota else "")
-        + (" · billable" if t.billable else "")
+        visible_line(
+            f"  assignee {t.assignee or '—'} · tags {', '.join(t.tags) or '—'} · plan {t.plan or '—'} · SLA {t.sla_policy or 'none'}"
+            + (" · over quota" if t.over_quota else "")
+            + (" · billable" if t.billable else "")
+        )
     )
     for name, clock in detail.sla.clocks.items():
         if clock.state == "none":
@@ -449,10 +455,11 @@ def _print_ticket(ctx: Context, detail: TicketDetail) -> None:
     from tui_desk.services.event_text import describe_event
 
     for event in detail.events:
-        author = f" ({event.author})" if event.author else ""
-        print(f"  {iso(event.at)} {describe_event(event)}{author}")
+        author = f" ({visible_line(event.author)})" if event.author else ""
+        print(f"  {iso(event.at)} {visible_line(describe_event(event))}{author}")
         if event.kind in ("customer_message", "reply", "note"):
-            for line in (event.body or "").strip().splitlines():
+            # A body's own lines are indented under its event: never posing as another event.
+            for line in visible(event.body or "").strip().splitlines():
                 print(f"      {line}".rstrip())
 
 
@@ -539,7 +546,7 @@ def cmd_queue(ctx: Context) -> int:
     for t, sla in rows:
         nd = sla.next_deadline
         left = humanize_seconds((nd - now).total_seconds(), signed=True) if nd else "—"
-        print(f"#{t.id:<6} {t.status:8} {t.priority:8} {left:>8}  {t.subject[:60]}")
+        print(f"#{t.id:<6} {t.status:8} {t.priority:8} {left:>8}  {visible_line(t.subject)[:60]}")
     return 0
 
 
@@ -573,7 +580,7 @@ def cmd_quota(ctx: Context) -> int:
         runs_out = q.forecast_exhausted_at
         rows.append(
             (
-                q.customer,
+                visible_line(q.customer),
                 q.plan,
                 q.product or "—",
                 period_text(q, tz, now),
@@ -617,9 +624,11 @@ def cmd_escalations(ctx: Context) -> int:
             overdue = f"due in {humanize_seconds(-seconds)}"
         ack = f"ack {row.acknowledged_by}" if row.acknowledged else "NOT ACKNOWLEDGED"
         print(
-            f"L{row.level} {row.name or '':10} #{row.ticket_id:<6} {(row.clock or '—'):15} "
-            f"{overdue:>16}  since {iso(row.since)}  {row.assignee or '—':10} {ack}  "
-            f"{row.subject[:50]}"
+            visible_line(
+                f"L{row.level} {row.name or '':10} #{row.ticket_id:<6} {(row.clock or '—'):15} "
+                f"{overdue:>16}  since {iso(row.since)}  {row.assignee or '—':10} {ack}  "
+                f"{visible_line(row.subject)[:50]}"
+            )
         )
     for window, label in UPCOMING_WINDOWS:
         rows = overview.upcoming_in(window)
@@ -627,8 +636,10 @@ def cmd_escalations(ctx: Context) -> int:
             print(f"about to escalate {label}:")
         for up in rows:
             print(
-                f"  #{up.ticket_id:<6} → L{up.level} {up.name:10} {up.clock:15} at {iso(up.at)}  "
-                f"{up.assignee or '—':10} {up.subject[:50]}"
+                visible_line(
+                    f"  #{up.ticket_id:<6} → L{up.level} {up.name:10} {up.clock:15} "
+                    f"at {iso(up.at)}  {up.assignee or '—':10} {visible_line(up.subject)[:50]}"
+                )
             )
     print(f"{overview.unacknowledged} of {len(overview.escalated)} not acknowledged")
     return 0
@@ -958,18 +969,17 @@ def _log_to_file(loc: Locations) -> Path | None:
         return None
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
-
-
 class TerminalSafeOutput(io.TextIOBase):
-    """Human output with control characters from user text replaced, so that a subject
-    such as "\x1b]0;pwned\x07" cannot drive the operator's terminal (SPEC §9)."""
+    """Output with every control and bidi character from user text made visible
+    (`tui_desk.core.text.visible`), so that a subject such as "\x1b]0;pwned\x07" cannot
+    drive the operator's terminal (SPEC §9). Newlines pass; one-line fields (subjects,
+    names) are already on one line when printed."""
 
     def __init__(self, target: TextIO) -> None:
         self.target = target
 
     def write(self, text: str) -> int:
-        self.target.write(_CONTROL.sub("\ufffd", text))
+        self.target.write(visible(text))
         return len(text)
 
     def flush(self) -> None:
@@ -1003,14 +1013,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             + "\n"
         )
         return 2
-    if args.json or func in (cmd_tui, cmd_demo, cmd_policy):
+    if func in (cmd_tui, cmd_demo):
         return _run(func, args)
-    real_stdout = sys.stdout
-    sys.stdout = TerminalSafeOutput(real_stdout)  # type: ignore[assignment]
+    real_stdout, real_stderr = sys.stdout, sys.stderr
+    sys.stderr = TerminalSafeOutput(real_stderr)  # type: ignore[assignment]
+    if func is not cmd_policy:  # `policy show` prints the policy file's own text
+        sys.stdout = TerminalSafeOutput(real_stdout)  # type: ignore[assignment]
     try:
         return _run(func, args)
     finally:
-        sys.stdout = real_stdout
+        sys.stdout, sys.stderr = real_stdout, real_stderr
 
 
 def _is_utf8(text: str) -> bool:

@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from tui_desk.core.durations import Duration, parse_duration
+from tui_desk.core.text import parse_size
 
 CLOCKS: tuple[str, ...] = ("first_response", "next_response", "resolution")
 StatusCategory = Literal["active", "paused", "solved", "void"]
@@ -147,6 +148,7 @@ class Desk:
     week_starts: Literal["monday", "sunday", "saturday"] = "monday"
     default_sla: str | None = None
     repeat_window: Duration = Duration(days=30)
+    max_body_size: int = 1_000_000  # bytes of UTF-8; a longer message, reply or note is refused
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,7 @@ def build_policy(effective: dict[str, Any]) -> Policy:
         week_starts=desk_raw.get("week_starts", "monday"),
         default_sla=desk_raw.get("default_sla"),
         repeat_window=parse_duration(desk_raw.get("repeat_window", "30d")),
+        max_body_size=parse_size(desk_raw.get("max_body_size", "1MB")),
     )
     st = effective["statuses"]
     statuses = Statuses(

@@ -37,6 +37,7 @@ from tui_desk.core.policy import (  # default_policy_text is re-exported for cal
     build_policy,
     default_policy_text,
 )
+from tui_desk.core.text import format_size, parse_size
 
 __all__ = [
     "PolicyError",
@@ -65,7 +66,7 @@ TOP_KEYS = (
     "escalation",
     "keys",
 )
-DESK_KEYS = ("name", "timezone", "week_starts", "default_sla", "repeat_window")
+DESK_KEYS = ("name", "timezone", "week_starts", "default_sla", "repeat_window", "max_body_size")
 STATUS_KEYS = (*STATUS_CATEGORIES, "initial", "reopen_to")
 PRIORITY_KEYS = ("order", "default")
 CALENDAR_KEYS = ("timezone", "always", *WEEKDAYS, "holidays", "holiday_country", "day_length")
@@ -110,6 +111,7 @@ DEFAULT_PRIORITIES: dict[str, Any] = {
 DEFAULTS = {
     "week_starts": "monday",
     "repeat_window": "30d",
+    "max_body_size": "1MB",
     "warn_at": "75%",
     "resolution_on_reopen": "resume",
     "quota": "unlimited",
@@ -687,6 +689,24 @@ _PLACEHOLDER = re.compile(r"\{(\w*)\}")
 _DURATION_HINT = 'write it like "45m", "4h", "1h30m" or "2d" (units d, h, m, s; biggest first)'
 
 
+MAX_BODY_SIZE_BOUNDS = (1_000, 100_000_000)  # 1KB .. 100MB: a message, not an archive
+
+
+def _body_size_value(value: Any) -> str:
+    """desk.max_body_size in canonical spelling ("1000KB" -> "1MB"), or _Bad."""
+    low, high = MAX_BODY_SIZE_BOUNDS
+    hint = f'a size between {format_size(low)} and {format_size(high)}, e.g. "1MB"'
+    if not isinstance(value, str):
+        raise _Bad(f"expected a size in quotes, got {_show(value)}", hint)
+    try:
+        size = parse_size(value)
+    except ValueError:
+        raise _Bad(f"{_show(value)} is not a size", hint) from None
+    if not low <= size <= high:
+        raise _Bad(f"{_show(value)} is out of range", hint)
+    return format_size(size)
+
+
 def _duration_value(value: Any) -> Duration:
     """A policy duration, or _Bad saying how to write one."""
     if not isinstance(value, str):
@@ -1107,6 +1127,7 @@ class _Validator:
             "timezone": "UTC",
             "week_starts": DEFAULTS["week_starts"],
             "repeat_window": DEFAULTS["repeat_window"],
+            "max_body_size": DEFAULTS["max_body_size"],
         }
         table = {} if value is None else self.table(value, key, hint=hint)
         if table is None:
@@ -1125,6 +1146,10 @@ class _Validator:
         effective["repeat_window"] = self.duration(
             table.get("repeat_window", DEFAULTS["repeat_window"]), (*key, "repeat_window")
         )
+        if "max_body_size" in table:
+            effective["max_body_size"] = self.check(
+                (*key, "max_body_size"), _body_size_value, table["max_body_size"]
+            )
         return effective
 
     def default_sla(self, value: Any, effective_desk: dict[str, Any]) -> None:

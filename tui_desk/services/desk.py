@@ -28,6 +28,7 @@ from tui_desk.core.quota import ContractTerms, decide_overage, quota_period, sel
 from tui_desk.core.roles import DEFAULT_ROLE, ROLES
 from tui_desk.core.rules import NewTicketFacts, apply_rules
 from tui_desk.core.sla import TicketSla, compute_sla
+from tui_desk.core.text import human_size, needs_care, single_line
 from tui_desk.services import listing, recompute
 from tui_desk.services.base import (
     POLICY_KEY,
@@ -93,9 +94,20 @@ def _require_text(value: str | None, what: str) -> str:
     return value
 
 
+def _one_line(value: str | None, what: str) -> str:
+    """A subject, name or tag as stored: one line of visible text (`single_line`: line
+    breaks and tabs become spaces, controls and bidi overrides are dropped), never empty.
+    Normalised rather than refused, so that mail and imports are never lost over a stray
+    character; the CLI and the TUI both come through here (docs/security.md)."""
+    line = single_line(value or "")
+    if not line:
+        raise BadInput(f"{what} is empty; give some visible text")
+    return line
+
+
 def _normalise_email(address: str) -> str:
     address = address.strip()
-    if not _EMAIL.match(address):
+    if not _EMAIL.match(address) or needs_care(address, one_line=True):
         raise BadInput(f"{address!r} is not an email address (like ana@acme.io)")
     local, _, domain = address.rpartition("@")
     return f"{local}@{domain.lower()}"
@@ -130,8 +142,8 @@ class HelpDesk(DeskBase):
     # -- operators, customers, contracts ----------------------------------------------------
 
     def add_operator(self, name: str, role: str = DEFAULT_ROLE) -> Operator:
-        name = _require_text(name, "the operator name").strip()
-        role = role.strip() or DEFAULT_ROLE
+        name = _one_line(name, "the operator name")
+        role = single_line(role) or DEFAULT_ROLE
         if role not in ROLES:
             raise BadInput(
                 f"no role {role!r}{_did_you_mean(role, ROLES)} (one of: {', '.join(ROLES)})"
@@ -166,7 +178,7 @@ class HelpDesk(DeskBase):
     def add_customer(
         self, name: str, domains: Iterable[str] = (), emails: Iterable[str] = ()
     ) -> Customer:
-        name = _require_text(name, "the customer name").strip()
+        name = _one_line(name, "the customer name")
         domains = [d.strip().lower().lstrip("@") for d in domains]
         for domain in domains:
             if not domain or "." not in domain or "@" in domain or " " in domain:
@@ -231,7 +243,7 @@ class HelpDesk(DeskBase):
         end_day = parse_day(end, "--end") if end else None
         if end_day is not None and end_day < start_day:
             raise BadInput(f"--end {end_day} is before --start {start_day}")
-        product = product.strip() if product else None
+        product = (single_line(product) or None) if product else None
         with write_session(self.engine) as session:
             owner = self._customer_by_ref(session, customer)
             assert owner.id is not None
@@ -300,14 +312,17 @@ class HelpDesk(DeskBase):
     ) -> TicketDetail:
         policy = self.policy
         email = _normalise_email(from_email)
-        subject = _require_text(subject, "the subject").strip()
+        subject = _one_line(subject, "the subject")
         if len(subject) > MAX_SUBJECT:
             raise BadInput(
                 f"the subject is {len(subject)} characters long; keep it under {MAX_SUBJECT}"
             )
         if priority is not None:
             self.check_priority(priority)
-        channel = (channel or "email").strip().lower()
+        channel = single_line(channel or "email").lower() or "email"
+        product = (single_line(product) or None) if product else None
+        if body is not None:
+            self.check_body_size(body, "the message")
         created = self.instant(at)
         with write_session(self.engine) as session:
             contact = self._contact_for(session, email, created)
@@ -404,6 +419,24 @@ class HelpDesk(DeskBase):
 
     # -- tickets: changes ---------------------------------------------------------------------
 
+    def check_body(self, body: str | None, what: str) -> None:
+        """A message, reply or note: some text, and not over the size limit."""
+        _require_text(body, what)
+        self.check_body_size(body or "", what)
+
+    def check_body_size(self, body: str, what: str) -> None:
+        """SPEC §9 and docs/security.md: a body over the policy's desk.max_body_size is
+        refused before anything is written."""
+        limit = self.policy.desk.max_body_size
+        if len(body) <= limit // 4:  # 4 bytes per character at most: surely within
+            return
+        size = len(body.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            raise BadInput(
+                f"{what} is {human_size(size)}, over the limit of {human_size(limit)}"
+                " (desk.max_body_size in the policy): shorten it"
+            )
+
     def check_priority(self, priority: str) -> None:
         """BadInput naming the known priorities unless `priority` is one of them."""
         order = self.policy.priorities.order
@@ -495,7 +528,7 @@ class HelpDesk(DeskBase):
         expected_version: int | None = None,
     ) -> TicketDetail:
         """A public reply; with `status`, the status change follows the reply (SPEC §3.2)."""
-        _require_text(body, "the reply")
+        self.check_body(body, "the reply")
         if status is not None:
             self.check_status(status)
         when = self.instant(at)
@@ -518,7 +551,7 @@ class HelpDesk(DeskBase):
         at: str | None = None,
         expected_version: int | None = None,
     ) -> TicketDetail:
-        _require_text(body, "the note")
+        self.check_body(body, "the note")
         when = self.instant(at)
         with write_session(self.engine) as session:
             ticket = self._load_for_write(session, ticket_id, expected_version)
@@ -533,7 +566,7 @@ class HelpDesk(DeskBase):
         self, ticket_id: int, body: str, at: str | None = None, expected_version: int | None = None
     ) -> TicketDetail:
         """The customer writes again; a paused or solved ticket reopens (SPEC §3.6)."""
-        _require_text(body, "the message")
+        self.check_body(body, "the message")
         when = self.instant(at)
         statuses = self.policy.statuses
         with write_session(self.engine) as session:
@@ -677,6 +710,8 @@ class HelpDesk(DeskBase):
     ) -> TicketDetail:
         if not 1 <= score <= 5:
             raise BadInput(f"a CSAT score is 1 to 5, not {score}")
+        if comment:
+            self.check_body_size(comment, "the comment")
         when = self.instant(at)
         with write_session(self.engine) as session:
             ticket = self._load_for_write(session, ticket_id, expected_version)
@@ -907,7 +942,7 @@ def _terms(contract: Contract) -> ContractTerms:
 
 
 def _clean_tag(tag: str) -> str:
-    tag = tag.strip().lower()
+    tag = single_line(tag).lower()
     if not tag or any(ch.isspace() for ch in tag):
         raise BadInput(f"{tag!r} is not a tag; tags are single words like billing or vip")
     return tag

@@ -21,10 +21,12 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import AwaitMount
 
 from tui_desk.core.policy import Policy
+from tui_desk.core.text import visible, visible_line
 from tui_desk.paths import Locations
 from tui_desk.services.base import DeskBase, ReadOnlyDesk
 from tui_desk.services.listing import operator_names
@@ -135,6 +137,26 @@ class DeskApp(App[int]):
     def exit(self, *args: Any, **kwargs: Any) -> None:
         self._quitting = True
         super().exit(*args, **kwargs)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast, from any screen: its words often carry user text (a subject in an
+        escalation, a name in an error), so they are shown as plain text under the rule of
+        `tui_desk.core.text`, never as markup. (`markup` is accepted and ignored.)"""
+        super().notify(
+            visible(message),
+            title=visible_line(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
         """As App.push_screen, except while quitting: a key typed right after `q` (say

@@ -6,6 +6,7 @@ import os
 import shlex
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -14,6 +15,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Select, TextArea
+
+from tui_desk.tui.text import user_text
+from tui_desk.tui.widgets.fields import DraftArea
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,17 +33,26 @@ class ComposerScreen(ModalScreen[Draft | None]):
         Binding("ctrl+e", "editor", "$EDITOR", priority=True, id="editor"),
     ]
 
-    def __init__(self, title: str, statuses: list[str], initial: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        statuses: list[str],
+        initial: str = "",
+        check: Callable[[str], None] | None = None,
+    ) -> None:
+        """`check(body)` raises ServiceError for a body that cannot be sent (too long):
+        the composer then says why and stays open with the text."""
         super().__init__()
         self.title_text = title
+        self.check = check
         self.statuses = statuses
         self.initial = initial
         self._confirming = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="composer", classes="dialog"):
-            yield Label(Text(self.title_text, style="bold"))
-            yield TextArea(
+            yield Label(user_text(self.title_text, "bold"))
+            yield DraftArea(
                 self.initial, id="composer-body", soft_wrap=True, show_line_numbers=False
             )
             with Horizontal(id="composer-bar"):
@@ -61,6 +74,14 @@ class ComposerScreen(ModalScreen[Draft | None]):
         if not body.strip():
             self.notify("Nothing to send: write something first.", severity="warning")
             return
+        if self.check is not None:
+            from tui_desk.services import ServiceError
+
+            try:
+                self.check(body)
+            except ServiceError as exc:
+                self.notify(str(exc), title="Not sent", severity="error", timeout=10)
+                return
         status = None
         if self.statuses:
             value = self.query_one(Select).value

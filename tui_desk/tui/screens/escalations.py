@@ -24,6 +24,7 @@ from tui_desk.services import (
     UpcomingEscalation,
     acknowledge,
 )
+from tui_desk.tui.text import user_text
 from tui_desk.tui.widgets.table import DeskTable
 
 ESCALATED_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -267,7 +268,7 @@ class EscalationsScreen(Screen[None]):
 
     def _render_title(self) -> None:
         policy = self.app.policy  # type: ignore[attr-defined]
-        title = Text.assemble((f" {policy.desk.name} ", "bold"), ("· Escalations ", ""))
+        title = Text.assemble(user_text(f" {policy.desk.name} ", "bold"), ("· Escalations ", ""))
         if self.overview is not None:
             unacknowledged = self.overview.unacknowledged
             title.append(
@@ -285,7 +286,7 @@ class EscalationsScreen(Screen[None]):
         me = self.app.operator or self.app.desk.default_operator or "—"  # type: ignore[attr-defined]
         self.query_one("#escalations-status", Static).update(
             Text.assemble(
-                (f" you: {me}", "bold"),
+                user_text(f" you: {me}", "bold"),
                 ("   enter open · e acknowledge · a assign · tab switch list · ? keys", "dim"),
             )
         )

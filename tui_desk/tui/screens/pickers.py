@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
+
+from tui_desk.tui.text import user_text
 
 
 class PickerScreen(ModalScreen[str | None]):
@@ -28,10 +29,10 @@ class PickerScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker", classes="dialog"):
-            yield Label(Text(self.title_text, style="bold"))
+            yield Label(user_text(self.title_text, "bold"))
             yield OptionList(
                 *(
-                    Option(Text(o + ("  (current)" if o == self.current else "")), id=o)
+                    Option(user_text(o + ("  (current)" if o == self.current else "")), id=o)
                     for o in self.options
                 ),
                 id="picker-options",

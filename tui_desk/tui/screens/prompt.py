@@ -9,6 +9,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from tui_desk.tui.text import user_text
+from tui_desk.tui.widgets.fields import LineInput
+
 
 class PromptScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
@@ -22,8 +25,8 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt", classes="dialog"):
-            yield Label(Text(self.title_text, style="bold"))
-            yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Label(user_text(self.title_text, "bold"))
+            yield LineInput(self.value, placeholder=self.placeholder, id="prompt-input")
             if self.hint:
                 yield Label(Text(self.hint, style="dim"))
 

@@ -24,7 +24,9 @@ from tui_desk.services.base import ServiceError
 from tui_desk.services.listing import QUEUE_ORDERS, QueueFilter, TicketSummary
 from tui_desk.services.query import apply_query
 from tui_desk.tui.changes import Changes, ask_change, describe
+from tui_desk.tui.text import user_text
 from tui_desk.tui.widgets.clocks import clock_text
+from tui_desk.tui.widgets.fields import LineInput
 from tui_desk.tui.widgets.table import DeskTable
 
 MIN_PAGE = 40  # rows per SQL page at least; more load as the cursor nears the end
@@ -116,7 +118,7 @@ class QueueScreen(Screen[None]):
         yield Static(id="title-bar")
         yield Tabs(*(Tab(label, id=f"view-{key}") for key, label in VIEWS), id="views")
         yield QueueTable(id="queue-table", cursor_type="row", zebra_stripes=True)
-        yield Input(
+        yield LineInput(
             placeholder="status:open tag:billing priority:high customer:acme -assignee:me words",
             id="filter",
         )
@@ -363,7 +365,7 @@ class QueueScreen(Screen[None]):
         policy = self.app.policy  # type: ignore[attr-defined]
         me = self.app.operator or "—"  # type: ignore[attr-defined]
         title = Text.assemble(
-            (f" {policy.desk.name} ", "bold"), "· Queue ", (f"· you: {me}", "dim")
+            user_text(f" {policy.desk.name} ", "bold"), "· Queue ", user_text(f"· you: {me}", "dim")
         )
         self.query_one("#title-bar", Static).update(title, layout=False)  # one fixed line
 
@@ -379,9 +381,9 @@ class QueueScreen(Screen[None]):
             text.append(f" · {len(self.marked)} marked", style="bold magenta")
         if self.query_text:
             text.append(" · filter: ", style="dim")
-            text.append(self.query_text, style="cyan")
+            text.append_text(user_text(self.query_text, "cyan"))
         if self._error:
-            text.append(f"  ✗ {self._error}", style="bold red")
+            text.append_text(user_text(f"  ✗ {self._error}", "bold red"))
         elif self._fingerprint == (0, 0):
             text.append(
                 "   an empty desk: add tickets with `tui-desk ticket new`, or try `tui-desk demo`",

@@ -28,6 +28,7 @@ from tui_desk.services.quota import (
     usage_text,
 )
 from tui_desk.store.lite import StoreError
+from tui_desk.tui.text import user_text
 from tui_desk.tui.widgets.table import DeskTable
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -232,7 +233,7 @@ class QuotasScreen(Screen[None]):
         policy = self.app.policy  # type: ignore[attr-defined]
         count = len(self.quotas)
         title = Text.assemble(
-            (f" {policy.desk.name} ", "bold"),
+            user_text(f" {policy.desk.name} ", "bold"),
             ("· Plans & quotas ", ""),
             (f"· {count} contract{'s' if count != 1 else ''}", "dim"),
         )
@@ -242,7 +243,7 @@ class QuotasScreen(Screen[None]):
         text = Text(" ")
         selected = self.selected()
         if selected is not None:
-            text.append(selected.customer, style="bold")
+            text.append_text(user_text(selected.customer, "bold"))
             if selected.limit is not None:
                 share = f" ({selected.share:.0%})" if selected.share is not None else ""
                 text.append(f": {selected.used} of {selected.limit}{share}")
@@ -258,7 +259,7 @@ class QuotasScreen(Screen[None]):
             style="dim",
         )
         if self._error:
-            text.append(f"  ✗ {self._error}", style="bold red")
+            text.append_text(user_text(f"  ✗ {self._error}", "bold red"))
         self.query_one("#quotas-status", Static).update(text)
 
     def selected(self) -> ContractQuota | None:

@@ -1,4 +1,9 @@
-"""The Ticket screen: clocks header, the thread, and the operator's actions on it."""
+"""The Ticket screen: clocks header, the thread, and the operator's actions on it.
+
+The thread is drawn lazily: the newest THREAD_PAGE events first (`o` shows older ones) and
+long bodies cut to a preview (`x` shows them whole), so a ticket holding megabytes opens as
+quickly as a short one. Every word of user text goes through `user_text`.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +21,11 @@ from textual.widgets import Footer, Static
 
 from tui_desk.core.policy import CLOCKS
 from tui_desk.core.sla import compute_sla
+from tui_desk.core.text import human_size
 from tui_desk.services import EventView, ServiceError, TicketDetail
 from tui_desk.tui.changes import Changes, ask_change, describe
 from tui_desk.tui.screens.composer import ComposerScreen, Draft
+from tui_desk.tui.text import user_text
 from tui_desk.tui.widgets.clocks import clock_text
 
 CLOCK_LABELS = {
@@ -26,6 +33,9 @@ CLOCK_LABELS = {
     "next_response": "Next response",
     "resolution": "Resolution",
 }
+THREAD_PAGE = 50  # events drawn at first, and added by each `o`
+PREVIEW_LINES = 40  # a longer body is cut to a preview until `x`
+PREVIEW_CHARS = 4000
 KIND_STYLES = {
     "customer_message": ("◀ customer", "bold cyan"),
     "reply": ("▶ reply", "bold green"),
@@ -38,38 +48,68 @@ def _local(value: datetime) -> str:
 
 
 def _event_line(event: EventView) -> Text:
+    """One line for a change event; its values (names, tags, comments) are user text."""
+    return user_text(_event_words(event), _event_style(event))
+
+
+def _event_style(event: EventView) -> str:
+    if event.kind != "escalation":
+        return ""
+    if event.data.get("notification") == "failed":
+        return "red"
+    return "" if event.data.get("reached") is False else "bold red"
+
+
+def _event_words(event: EventView) -> str:
     data = event.data
     match event.kind:
         case "status" | "priority" | "assignee":
-            return Text(f"{event.kind}: {data.get('from') or '—'} → {data.get('to') or '—'}")
+            return f"{event.kind}: {data.get('from') or '—'} → {data.get('to') or '—'}"
         case "tags":
             added = " ".join(f"+{t}" for t in data.get("added", []))
             removed = " ".join(f"-{t}" for t in data.get("removed", []))
-            return Text(f"tags: {added} {removed}".strip())
+            return f"tags: {added} {removed}".strip()
         case "quota":
             state = (
                 "over quota" + (" (billable)" if data.get("billable") else " (no SLA)")
                 if data.get("over_quota")
                 else "within quota"
             )
-            return Text(f"quota: plan {data.get('plan')} · {state}")
+            return f"quota: plan {data.get('plan')} · {state}"
         case "due":
-            return Text(f"due date for {data.get('clock')}: {data.get('due') or 'computed'}")
+            return f"due date for {data.get('clock')}: {data.get('due') or 'computed'}"
         case "csat":
-            return Text(
-                f"CSAT {data.get('score')}/5"
-                + (f": {data['comment']}" if data.get("comment") else "")
-            )
+            comment = data.get("comment")
+            return f"CSAT {data.get('score')}/5" + (f": {comment}" if comment else "")
         case "escalation":
             clock = str(data.get("clock") or "").replace("_", " ")
             if data.get("notification") == "failed":
-                return Text(f"escalation {data.get('name')}: notification failed", style="red")
+                return f"escalation {data.get('name')}: notification failed"
             if data.get("reached") is False:
-                return Text(f"de-escalated from {data.get('name')} ({clock} met or ticket closed)")
-            return Text(f"escalated to {data.get('name')} ({clock})", style="bold red")
+                return f"de-escalated from {data.get('name')} ({clock} met or ticket closed)"
+            return f"escalated to {data.get('name')} ({clock})"
         case "escalation_ack":
-            return Text(f"escalation acknowledged by {event.author or '—'}")
-    return Text(event.kind)
+            return f"escalation acknowledged by {event.author or '—'}"
+    return str(event.kind)
+
+
+def _body_text(body: str, whole: bool) -> Text:
+    """A message body, or while `whole` is off, its first lines and a note of the rest."""
+    if whole or (len(body) <= PREVIEW_CHARS and body.count("\n") < PREVIEW_LINES):
+        return user_text(body, one_line=False)
+    preview = body[:PREVIEW_CHARS]
+    lines = preview.split("\n")[:PREVIEW_LINES]
+    preview = "\n".join(lines)
+    rest = body[len(preview) :]
+    text = user_text(preview, one_line=False)
+    more = rest.count("\n") + 1
+    size = len(rest.encode("utf-8", "surrogatepass"))
+    text.append(
+        f"\n… {more} more line{'s' if more != 1 else ''} ({human_size(size)})"
+        " · x shows whole messages",
+        style="dim italic",
+    )
+    return text
 
 
 class TicketScreen(Screen[None]):
@@ -84,6 +124,8 @@ class TicketScreen(Screen[None]):
         Binding("a", "assign", "Assign", id="assign"),
         Binding("t", "tags", "Tags", show=False, id="tags"),
         Binding("c", "csat", "CSAT", show=False, id="csat"),
+        Binding("o", "older", "Older events", show=False, id="older_events"),
+        Binding("x", "whole_bodies", "Whole messages", show=False, id="whole_messages"),
         Binding("right_square_bracket", "next_ticket", "Next", show=False, id="next_ticket"),
         Binding("left_square_bracket", "previous_ticket", "Prev", show=False, id="previous_ticket"),
         Binding("j", "scroll_down", "Down", show=False, id="down"),
@@ -101,6 +143,8 @@ class TicketScreen(Screen[None]):
         self.last_draft: tuple[str, Draft] | None = None
         self.quota_text: str | None = None
         self._fingerprint: tuple[int, int] | None = None
+        self.shown_events = THREAD_PAGE  # the newest this many events are drawn
+        self.whole_bodies = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="ticket-header")
@@ -147,24 +191,38 @@ class TicketScreen(Screen[None]):
         t = detail.ticket
         header = Text()
         header.append(f"#{t.id} ", style="bold dim")
-        header.append(t.subject, style="bold")
+        header.append_text(user_text(t.subject, "bold"))
         header.append("\n")
         who = t.contact + (f" · {t.customer}" if t.customer else "")
-        header.append(f"{who} · {t.status} · {t.priority} · assignee {t.assignee or '—'}")
+        header.append_text(
+            user_text(f"{who} · {t.status} · {t.priority} · assignee {t.assignee or '—'}")
+        )
         if t.tags:
-            header.append(" · " + " ".join(f"#{tag}" for tag in t.tags), style="magenta")
+            header.append_text(user_text(" · " + " ".join(f"#{tag}" for tag in t.tags), "magenta"))
         header.append("\n")
         header.append_text(self._plan_line(detail))
         self.query_one("#ticket-header", Static).update(header)
         self.render_clocks()
+        self._render_thread()
+
+    def _render_thread(self) -> None:
+        if self.detail is not None:
+            self.run_worker(
+                self._replace_thread(self._thread_widgets(self.detail)),
+                group="thread",
+                exclusive=True,
+            )
+
+    async def _replace_thread(self, widgets: list[Static]) -> None:
+        """The old thread goes before the new one comes: never both at once."""
         thread = self.query_one("#thread", VerticalScroll)
         with self.app.batch_update():
-            thread.remove_children()
-            thread.mount_all(self._thread_widgets(detail))
+            await thread.remove_children()
+            await thread.mount_all(widgets)
 
     def _plan_line(self, detail: TicketDetail) -> Text:
         t = detail.ticket
-        line = Text(self.quota_text or (f"plan {t.plan}" if t.plan else "no contract"), style="dim")
+        line = user_text(self.quota_text or (f"plan {t.plan}" if t.plan else "no contract"), "dim")
         line.append(f" · SLA {t.sla_policy or 'none'}", style="dim")
         if t.over_quota:
             line.append(" · over quota" + (" (billable)" if t.billable else ""), style="magenta")
@@ -172,14 +230,18 @@ class TicketScreen(Screen[None]):
 
     def _thread_widgets(self, detail: TicketDetail) -> list[Static]:
         widgets = []
-        for event in detail.events:
+        hidden = max(0, len(detail.events) - self.shown_events)
+        if hidden:
+            note = f"▲ {hidden} older event{'s' if hidden != 1 else ''} · o shows more"
+            widgets.append(Static(Text(note, style="dim italic"), classes="event older"))
+        for event in detail.events[hidden:]:
             when = _local(event.at)
             if event.kind in KIND_STYLES:
                 label, style = KIND_STYLES[event.kind]
                 title = Text.assemble(
-                    (label, style), "  ", (event.author or "", "bold"), "  ", (when, "dim")
+                    (label, style), "  ", user_text(event.author, "bold"), "  ", (when, "dim")
                 )
-                body = Text(event.body or "")
+                body = _body_text(event.body or "", self.whole_bodies)
                 widget = Static(Text.assemble(title, "\n", body), classes=f"message {event.kind}")
             else:
                 line = Text.assemble((when + "  ", "dim"), _event_line(event))
@@ -329,7 +391,11 @@ class TicketScreen(Screen[None]):
         )
         initial = self.last_draft[1].body if self.last_draft and self.last_draft[0] == kind else ""
         choices = statuses if kind == "reply" else []
-        self.app.push_screen(ComposerScreen(title, choices, initial), sent)
+        what = "the reply" if kind == "reply" else "the note"
+        composer = ComposerScreen(
+            title, choices, initial, check=lambda body: desk.check_body(body, what)
+        )
+        self.app.push_screen(composer, sent)
 
     def action_reply(self) -> None:
         self._compose_message("reply")
@@ -357,6 +423,20 @@ class TicketScreen(Screen[None]):
             self.notify("No more tickets in this view.", timeout=3)
             return
         self.app.open_ticket(target, self.queue_ids)  # type: ignore[attr-defined]
+
+    def action_older(self) -> None:
+        """Draw the next THREAD_PAGE older events above those shown."""
+        if self.detail is None or self.shown_events >= len(self.detail.events):
+            self.notify("This is the whole thread.", timeout=3)
+            return
+        self.shown_events += THREAD_PAGE
+        self._render_thread()
+        self.action_scroll_home()
+
+    def action_whole_bodies(self) -> None:
+        """Show long messages whole, or cut to their previews again."""
+        self.whole_bodies = not self.whole_bodies
+        self._render_thread()
 
     def action_scroll_down(self) -> None:
         self.query_one("#thread", VerticalScroll).scroll_down()

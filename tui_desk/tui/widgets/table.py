@@ -7,15 +7,23 @@ width, so `_render_cell` builds that line directly: truncate the text to the col
 it, layer the same styles in the same order. Anything else (headers, labels, multi-line
 rows or text, tabs, non-left justification) still takes DataTable's own path. The output is
 the same segments either way, which the screen snapshots pin.
+
+Every cell is user text shown on one line: `add_row` and `update_cell` pass it through
+`safe_text`, so no screen can put a control or bidi character into a table by mistake.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
+
+from tui_desk.tui.text import safe_text, user_text
 
 _PLAIN_JUSTIFY = (None, "default", "left")
 _JOINER = Text("")
@@ -28,6 +36,14 @@ class DeskTable(DataTable[Text]):
         Binding("g", "scroll_top", "Top", show=False, id="top"),
         Binding("G", "scroll_bottom", "Bottom", show=False, id="bottom"),
     ]
+
+    def add_row(self, *cells: Any, **options: Any) -> RowKey:
+        return super().add_row(*(_cell(cell) for cell in cells), **options)
+
+    def update_cell(
+        self, row_key: RowKey | str, column_key: ColumnKey | str, value: Any, **options: Any
+    ) -> None:
+        super().update_cell(row_key, column_key, _cell(value), **options)
 
     def _render_cell(
         self,
@@ -87,6 +103,14 @@ class DeskTable(DataTable[Text]):
         ]
         self._cell_render_cache[cache_key] = lines
         return lines
+
+
+def _cell(value: Any) -> Text:
+    """A table cell as one safe line: a `Text` keeps its styles, anything else is plain
+    text (never markup, as DataTable would read a `str`)."""
+    if isinstance(value, Text):
+        return safe_text(value)
+    return user_text(str(value))
 
 
 def _one_line(cell: Text, width: int, padding: int, console: object) -> list[Segment]:
