@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from tui_desk import __version__
+from tui_desk.core.durations import COUNTDOWN_UNIT
 from tui_desk.paths import Locations, locate
 
 if TYPE_CHECKING:
@@ -392,8 +393,6 @@ def _print_ticket(ctx: Context, detail: TicketDetail) -> None:
     if ctx.json:
         emit_json(detail_json(detail))
         return
-    from tui_desk.core.durations import humanize_seconds
-
     t = detail.ticket
     print(f"#{t.id} {t.subject}")
     print(
@@ -409,12 +408,7 @@ def _print_ticket(ctx: Context, detail: TicketDetail) -> None:
         if clock.state == "none":
             continue
         due = iso(clock.due) if clock.due else "—"
-        left = (
-            humanize_seconds(clock.remaining_seconds, signed=True)
-            if clock.remaining_seconds is not None
-            else ""
-        )
-        print(f"  {name:15} {clock.state:9} due {due} {left}")
+        print(f"  {name:15} {clock.state:9} due {due} {clock.countdown}")
     for event in detail.events:
         body = f": {event.body.strip()}" if event.body and event.body.strip() else ""
         extra = (
@@ -475,11 +469,9 @@ def cmd_queue(ctx: Context) -> int:
             out.append(item)
         emit_json(out)
         return 0
-    from tui_desk.core.durations import humanize_seconds
-
     for t, sla in rows:
-        nd = sla.next_deadline
-        left = humanize_seconds((nd - now).total_seconds(), signed=True) if nd else "—"
+        leading = sla.leading_clock  # remaining working time, as the TUI's columns show it
+        left = sla.clocks[leading].countdown if leading else "—"
         print(f"#{t.id:<6} {t.status:8} {t.priority:7} {left:>8}  {t.subject[:60]}")
     return 0
 
@@ -538,7 +530,6 @@ def cmd_quota(ctx: Context) -> int:
 def cmd_escalations(ctx: Context) -> int:
     """Escalated tickets, highest level first, then longest overdue; and those about to
     escalate (SPEC §5, §7)."""
-    from tui_desk.core.durations import humanize_seconds
     from tui_desk.services import UPCOMING_WINDOWS, escalation_overview
 
     desk = ctx.desk
@@ -549,17 +540,11 @@ def cmd_escalations(ctx: Context) -> int:
     if not overview.escalated:
         print("no escalated tickets")
     for row in overview.escalated:
-        seconds = row.overdue_seconds
-        if seconds is None:
-            overdue = "—"
-        elif seconds >= 0:
-            overdue = f"overdue {humanize_seconds(seconds)}"
-        else:  # a warning level: the clock is not due yet
-            overdue = f"due in {humanize_seconds(-seconds)}"
         ack = f"ack {row.acknowledged_by}" if row.acknowledged else "NOT ACKNOWLEDGED"
+        # The causing clock's countdown: remaining working time, negative when overdue.
         print(
             f"L{row.level} {row.name or '':10} #{row.ticket_id:<6} {(row.clock or '—'):15} "
-            f"{overdue:>16}  since {iso(row.since)}  {row.assignee or '—':10} {ack}  "
+            f"{row.countdown:>9}  since {iso(row.since)}  {row.assignee or '—':10} {ack}  "
             f"{row.subject[:50]}"
         )
     for window, label in UPCOMING_WINDOWS:
@@ -719,11 +704,18 @@ def build_parser() -> OneLineParser:
     csat.add_argument("score", type=int)
     csat.add_argument("--comment")
     csat.add_argument("--at")
-    show = t_sub.add_parser("show", help="a ticket with its clocks and log")
+    show = t_sub.add_parser(
+        "show", help="a ticket with its clocks and log", description=COUNTDOWN_UNIT
+    )
     show.add_argument("id", type=int)
     ticket.set_defaults(func=cmd_ticket)
 
-    queue = sub.add_parser("queue", help="open tickets in the TUI's queue order")
+    queue = sub.add_parser(
+        "queue",
+        help="open tickets in the TUI's queue order",
+        description="Open tickets in the TUI's queue order, each with its next deadline's "
+        "countdown. " + COUNTDOWN_UNIT,
+    )
     queue.add_argument("--status", action="append", default=[])
     queue.add_argument("--limit", type=int)
     queue.set_defaults(func=cmd_queue)
@@ -732,7 +724,10 @@ def build_parser() -> OneLineParser:
     quota.set_defaults(func=cmd_quota)
 
     escalations = sub.add_parser(
-        "escalations", help="escalated tickets and those about to escalate"
+        "escalations",
+        help="escalated tickets and those about to escalate",
+        description="Escalated tickets with the countdown of the clock that escalated them, "
+        "and those about to escalate. " + COUNTDOWN_UNIT,
     )
     escalations.add_argument(
         "--json", dest="json_here", action="store_true", help="machine-readable output"

@@ -9,6 +9,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label
 
+from tui_desk.core.durations import COUNTDOWN_UNIT
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
@@ -30,6 +32,7 @@ class HelpScreen(ModalScreen[None]):
             yield Label(
                 Text("Remap any binding by its id in the policy's [keys] table.", style="dim")
             )
+            yield Label(Text(COUNTDOWN_UNIT, style="dim"))
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
