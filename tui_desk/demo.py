@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from tui_desk.core.calendar import WorkingCalendar
 from tui_desk.core.policy import Policy, policy_digest
 from tui_desk.core.quota import ContractTerms, decide_overage, quota_period, select_contract
 from tui_desk.core.rules import NewTicketFacts, RuleOutcome, apply_rules
@@ -458,6 +459,41 @@ class _ChangeTexts(dict[tuple[Any, Any], str]):
         return text
 
 
+class _ReplyTargets(dict[tuple[str | None, str], tuple[WorkingCalendar, int] | None]):
+    """Per (SLA, priority): the next-response target in working seconds, on its calendar;
+    and the standings given to the clocks started by recent customer messages, so that
+    every standing (hence every escalation level) shows in a demo of any size."""
+
+    def __init__(self, policy: Policy, count: int) -> None:
+        super().__init__()
+        self.policy = policy
+        self.missing = ["at risk", "breached", "stuck"]
+        self.late_from = count - max(120, count // 10)  # the most recent tickets
+
+    def standing(self, ticket_id: int, days_old: float, drawn: str) -> str:
+        """`drawn`, unless a standing is still missing: the first ticket old enough to have
+        been forgotten becomes the stuck one, and the last ones take the others."""
+        if "stuck" in self.missing and days_old > 3:
+            return "stuck"
+        if ticket_id > self.late_from and self.missing and drawn not in self.missing:
+            return self.missing[0]
+        return drawn
+
+    def shown(self, standing: str) -> None:
+        if standing in self.missing:
+            self.missing.remove(standing)
+
+    def __missing__(self, key: tuple[str | None, str]) -> tuple[WorkingCalendar, int] | None:
+        sla = self.policy.sla.get(key[0] or "")
+        target = sla.targets.get(key[1], {}).get("next_response") if sla else None
+        found = None
+        if sla is not None and target is not None:
+            calendar = WorkingCalendar.for_spec(self.policy.calendars[sla.calendar])
+            found = (calendar, calendar.to_seconds(target))
+        self[key] = found
+        return found
+
+
 def _generate_tickets(
     rng: random.Random,
     policy: Policy,
@@ -483,6 +519,7 @@ def _generate_tickets(
     texts = _DataTexts()
     empty = texts()
     steps = _Steps()
+    reply_targets = _ReplyTargets(policy, count)
     batch: list[GeneratedTicket] = []
     first_event_id = next_event_id = 1
     for index, created in enumerate(_created_instants(rng, count, now, days, tz), start=1):
@@ -561,7 +598,7 @@ def _generate_tickets(
                 sla=sla,
             )
             ticket.events.append((created, "quota", "system", None, quota))
-        _play_conversation(rng, policy, ticket, email, now, texts, empty, steps)
+        _play_conversation(rng, policy, ticket, email, now, texts, empty, steps, reply_targets)
         batch.append(ticket)
         next_event_id += len(ticket.events)
         if len(batch) == BATCH:
@@ -580,6 +617,7 @@ def _play_conversation(
     texts: _DataTexts,
     empty: str,
     steps: _Steps,
+    reply_targets: _ReplyTargets,
 ) -> None:
     """A plausible life for the ticket up to now: assignment, replies, notes, pauses, solve."""
     statuses = policy.statuses
@@ -621,20 +659,22 @@ def _play_conversation(
             events.append((at, "priority", operator or "ana", None, data))
             t.priority = new
     days_old = age / 86400
-    if random_() < (0.12 if days_old < 2 else 0.02):
+    # A busy but healthy desk: few tickets wait for a first answer for long; the odd one
+    # slips through (the breached and escalated tickets of the queue).
+    if random_() < (0.05 if days_old < 0.25 else 0.002):
         return  # nobody answered yet
     rounds = choice([1, 1, 1, 2, 2, 3])
-    for _ in range(rounds):
-        at = later(choice([20, 60, 240, 900]))
+    for round_ in range(rounds):
+        # The first answer comes fast; later ones as the work allows.
+        at = later(choice([10, 25, 45, 90] if round_ == 0 else [20, 60, 240]))
         if at is None:
             return
         events.append((at, "reply", operator or "ben", choice(REPLIES), empty))
-        roll = random_()
-        if roll < 0.3:
-            set_status(at, choice(statuses.paused))
+        if random_() < 0.75:
+            set_status(at, choice(statuses.paused))  # waiting on the customer
         elif t.status == statuses.initial:
             set_status(at, statuses.reopen_to)  # the first answer takes a new ticket in hand
-        if random_() < 0.55:
+        if round_ < rounds - 1 and random_() < 0.55:
             follow = later(choice([60, 600, 2000]))
             if follow is None:
                 return
@@ -648,8 +688,42 @@ def _play_conversation(
         if random_() < 0.35 and (csat_at := later(600)):
             score = choice([5, 5, 4, 4, 3, 2, 1])
             events.append((csat_at, "csat", email, None, texts(score=score, comment=None)))
-    elif random_() < 0.03 and (at := later(120)):
+        return
+    if random_() < 0.03 and (at := later(120)):
         set_status(at, statuses.void[0])
+        return
+    parks = statuses.category(t.status) == "active" and days_old > 0.5 and random_() < 0.9
+    if parks and (at := later(60)):  # parked: waiting on the customer or on engineering
+        set_status(at, choice(statuses.paused))
+    target = reply_targets[t.sla, t.priority]
+    if random_() < (0.3 if target is None else 0.5):
+        # The customer writes back within the last hours: recent activity, and a running
+        # next-response clock (SPEC §3.2). Where that clock has a target, the message is
+        # placed that far back in working time that about half of those clocks are on
+        # track, a third at risk and the odd one breached (escalation levels 1 and 2).
+        standing = None
+        if target is None:
+            follow = now - timedelta(seconds=int(300 + 3 * 3600 * random_()))
+        else:
+            calendar, seconds = target
+            roll = random_()
+            standing = "on track" if roll < 0.55 else "at risk" if roll < 0.9 else "breached"
+            standing = reply_targets.standing(t.id, days_old, standing)
+            back = {
+                "on track": (0.1 + roll) * seconds,
+                "at risk": (0.77 + 0.2 * roll) * seconds,
+                "breached": 1.4 * seconds,
+                # Unanswered for over a working day past its due: the executive level.
+                "stuck": seconds + 1.5 * calendar.day_seconds,
+            }[standing]
+            follow = calendar.add_working(now, -int(back)).replace(microsecond=0)
+        if follow > clock:
+            if standing is not None:
+                reply_targets.shown(standing)
+            clock = follow
+            events.append((follow, "customer_message", email, choice(FOLLOW_UPS), empty))
+            if statuses.category(t.status) in ("paused", "solved"):
+                set_status(follow, statuses.reopen_to)
 
 
 def _write_tickets(
