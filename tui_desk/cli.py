@@ -441,6 +441,7 @@ def cmd_ticket(ctx: Context) -> int:
             a.id, a.status, a.priority, a.assignee, a.tag, a.untag, a.due_resolution, a.as_, a.at
         ),
         "csat": lambda: desk.csat(a.id, a.score, a.comment, a.at),
+        "merge": lambda: _merge(ctx),
     }
     detail = handlers[action]()
     if ctx.json:
@@ -448,6 +449,14 @@ def cmd_ticket(ctx: Context) -> int:
     else:
         print(f"#{detail.ticket.id} {detail.ticket.status}")
     return 0
+
+
+def _merge(ctx: Context) -> TicketDetail:
+    """`ticket merge ID --into TARGET`: prints the merged ticket (now `merged`)."""
+    from tui_desk.services.merge import merge
+
+    a = ctx.args
+    return merge(ctx.desk, a.id, a.into, a.as_, a.at, a.if_version).source
 
 
 def cmd_queue(ctx: Context) -> int:
@@ -704,6 +713,24 @@ def build_parser() -> OneLineParser:
     csat.add_argument("score", type=int)
     csat.add_argument("--comment")
     csat.add_argument("--at")
+    tmerge = t_sub.add_parser(
+        "merge",
+        help="merge a duplicate into another ticket (its thread is copied there)",
+        description="Merge ticket ID into TARGET: TARGET gets a copy of ID's thread, both "
+        "get a link, ID becomes 'merged' (void: its quota credit goes back). Refused into "
+        "itself or into a void ticket.",
+    )
+    tmerge.add_argument("id", type=int)
+    tmerge.add_argument("--into", type=int, required=True, metavar="TARGET")
+    tmerge.add_argument("--as", dest="as_", metavar="OPERATOR")
+    tmerge.add_argument("--at")
+    tmerge.add_argument(
+        "--if-version",
+        dest="if_version",
+        type=int,
+        metavar="N",
+        help="only if ID is still at version N (else exit 4)",
+    )
     show = t_sub.add_parser(
         "show", help="a ticket with its clocks and log", description=COUNTDOWN_UNIT
     )
