@@ -459,39 +459,56 @@ class _ChangeTexts(dict[tuple[Any, Any], str]):
         return text
 
 
-class _ReplyTargets(dict[tuple[str | None, str], tuple[WorkingCalendar, int] | None]):
-    """Per (SLA, priority): the next-response target in working seconds, on its calendar;
-    and the standings given to the clocks started by recent customer messages, so that
-    every standing (hence every escalation level) shows in a demo of any size."""
+class _DeskStory:
+    """What makes the demo's now a healthy but busy desk in a demo of any size: the targets
+    recent customer messages are placed against, and the standings still to show (a clock
+    at risk, one breached, one forgotten for days: escalation levels 1, 2 and 3)."""
 
     def __init__(self, policy: Policy, count: int) -> None:
-        super().__init__()
         self.policy = policy
-        self.missing = ["at risk", "breached", "stuck"]
+        self.missing = ["forgotten", "at risk", "breached"]
         self.late_from = count - max(120, count // 10)  # the most recent tickets
+        self._targets: dict[tuple[str | None, str, str], tuple[WorkingCalendar, int] | None] = {}
 
-    def standing(self, ticket_id: int, days_old: float, drawn: str) -> str:
-        """`drawn`, unless a standing is still missing: the first ticket old enough to have
-        been forgotten becomes the stuck one, and the last ones take the others."""
-        if "stuck" in self.missing and days_old > 3:
-            return "stuck"
-        if ticket_id > self.late_from and self.missing and drawn not in self.missing:
-            return self.missing[0]
+    def target(
+        self, sla_name: str | None, priority: str, clock: str
+    ) -> tuple[WorkingCalendar, int] | None:
+        """(calendar, working seconds) of a clock's target, None without one."""
+        key = (sla_name, priority, clock)
+        if key not in self._targets:
+            sla = self.policy.sla.get(sla_name or "")
+            target = sla.targets.get(priority, {}).get(clock) if sla else None
+            found = None
+            if sla is not None and target is not None:
+                calendar = WorkingCalendar.for_spec(self.policy.calendars[sla.calendar])
+                found = (calendar, calendar.to_seconds(target))
+            self._targets[key] = found
+        return self._targets[key]
+
+    def forgotten(self, t: GeneratedTicket, now: datetime) -> bool:
+        """Whether `t` is the ticket nobody answered, over a working day past its first
+        response's due (but less than a week old), while no such ticket exists yet."""
+        if "forgotten" not in self.missing or t.created < now - timedelta(days=7):
+            return False
+        target = self.target(t.sla, t.priority, "first_response")
+        if target is None:
+            return False
+        calendar, seconds = target
+        if t.created > calendar.add_working(now, -(seconds + 1.5 * calendar.day_seconds)):
+            return False
+        self.missing.remove("forgotten")
+        return True
+
+    def standing(self, ticket_id: int, drawn: str) -> str:
+        """`drawn`, unless this is one of the last tickets and a standing is still missing."""
+        wanted = [name for name in self.missing if name != "forgotten"]
+        if ticket_id > self.late_from and wanted and drawn not in wanted:
+            return wanted[0]
         return drawn
 
     def shown(self, standing: str) -> None:
         if standing in self.missing:
             self.missing.remove(standing)
-
-    def __missing__(self, key: tuple[str | None, str]) -> tuple[WorkingCalendar, int] | None:
-        sla = self.policy.sla.get(key[0] or "")
-        target = sla.targets.get(key[1], {}).get("next_response") if sla else None
-        found = None
-        if sla is not None and target is not None:
-            calendar = WorkingCalendar.for_spec(self.policy.calendars[sla.calendar])
-            found = (calendar, calendar.to_seconds(target))
-        self[key] = found
-        return found
 
 
 def _generate_tickets(
@@ -519,7 +536,7 @@ def _generate_tickets(
     texts = _DataTexts()
     empty = texts()
     steps = _Steps()
-    reply_targets = _ReplyTargets(policy, count)
+    story = _DeskStory(policy, count)
     batch: list[GeneratedTicket] = []
     first_event_id = next_event_id = 1
     for index, created in enumerate(_created_instants(rng, count, now, days, tz), start=1):
@@ -598,7 +615,7 @@ def _generate_tickets(
                 sla=sla,
             )
             ticket.events.append((created, "quota", "system", None, quota))
-        _play_conversation(rng, policy, ticket, email, now, texts, empty, steps, reply_targets)
+        _play_conversation(rng, policy, ticket, email, now, texts, empty, steps, story)
         batch.append(ticket)
         next_event_id += len(ticket.events)
         if len(batch) == BATCH:
@@ -617,7 +634,7 @@ def _play_conversation(
     texts: _DataTexts,
     empty: str,
     steps: _Steps,
-    reply_targets: _ReplyTargets,
+    story: _DeskStory,
 ) -> None:
     """A plausible life for the ticket up to now: assignment, replies, notes, pauses, solve."""
     statuses = policy.statuses
@@ -661,7 +678,7 @@ def _play_conversation(
     days_old = age / 86400
     # A busy but healthy desk: few tickets wait for a first answer for long; the odd one
     # slips through (the breached and escalated tickets of the queue).
-    if random_() < (0.05 if days_old < 0.25 else 0.002):
+    if story.forgotten(t, now) or random_() < (0.05 if days_old < 0.25 else 0.002):
         return  # nobody answered yet
     rounds = choice([1, 1, 1, 2, 2, 3])
     for round_ in range(rounds):
@@ -695,7 +712,7 @@ def _play_conversation(
     parks = statuses.category(t.status) == "active" and days_old > 0.5 and random_() < 0.9
     if parks and (at := later(60)):  # parked: waiting on the customer or on engineering
         set_status(at, choice(statuses.paused))
-    target = reply_targets[t.sla, t.priority]
+    target = story.target(t.sla, t.priority, "next_response")
     if random_() < (0.3 if target is None else 0.5):
         # The customer writes back within the last hours: recent activity, and a running
         # next-response clock (SPEC §3.2). Where that clock has a target, the message is
@@ -708,18 +725,16 @@ def _play_conversation(
             calendar, seconds = target
             roll = random_()
             standing = "on track" if roll < 0.55 else "at risk" if roll < 0.9 else "breached"
-            standing = reply_targets.standing(t.id, days_old, standing)
+            standing = story.standing(t.id, standing)
             back = {
                 "on track": (0.1 + roll) * seconds,
                 "at risk": (0.77 + 0.2 * roll) * seconds,
                 "breached": 1.4 * seconds,
-                # Unanswered for over a working day past its due: the executive level.
-                "stuck": seconds + 1.5 * calendar.day_seconds,
             }[standing]
             follow = calendar.add_working(now, -int(back)).replace(microsecond=0)
         if follow > clock:
             if standing is not None:
-                reply_targets.shown(standing)
+                story.shown(standing)
             clock = follow
             events.append((follow, "customer_message", email, choice(FOLLOW_UPS), empty))
             if statuses.category(t.status) in ("paused", "solved"):
