@@ -477,7 +477,8 @@ class _DeskStory:
         key = (sla_name, priority, clock)
         if key not in self._targets:
             sla = self.policy.sla.get(sla_name or "")
-            target = sla.targets.get(priority, {}).get(clock) if sla else None
+            targets = sla.targets.get(priority) if sla is not None else None
+            target = targets.get(clock) if targets is not None else None
             found = None
             if sla is not None and target is not None:
                 calendar = WorkingCalendar.for_spec(self.policy.calendars[sla.calendar])
