@@ -678,8 +678,9 @@ def _play_conversation(
             t.priority = new
     days_old = age / 86400
     # A busy but healthy desk: few tickets wait for a first answer for long; the odd one
-    # slips through (the breached and escalated tickets of the queue).
-    if story.forgotten(t, now) or random_() < (0.05 if days_old < 0.25 else 0.002):
+    # of the last two weeks slips through (the breached and escalated tickets of the queue).
+    slips = 0.05 if days_old < 0.25 else 0.002 if days_old < 14 else 0.0
+    if story.forgotten(t, now) or random_() < slips:
         return  # nobody answered yet
     rounds = choice([1, 1, 1, 2, 2, 3])
     for round_ in range(rounds):
@@ -700,7 +701,7 @@ def _play_conversation(
             if statuses.category(t.status) in ("paused", "solved"):
                 set_status(follow, statuses.reopen_to)
     # Old tickets are mostly done; the open backlog is mostly recent, as on a healthy desk.
-    solve_odds = 0.35 if days_old < 1 else 0.7 if days_old < 4 else 0.93
+    solve_odds = 0.35 if days_old < 1 else 0.7 if days_old < 4 else 0.93 if days_old < 14 else 0.99
     if random_() < solve_odds and (at := later(600)):
         set_status(at, statuses.solved[0])
         if random_() < 0.35 and (csat_at := later(600)):
@@ -710,8 +711,11 @@ def _play_conversation(
     if random_() < 0.03 and (at := later(120)):
         set_status(at, statuses.void[0])
         return
-    parks = statuses.category(t.status) == "active" and days_old > 0.5 and random_() < 0.9
-    if parks and (at := later(60)):  # parked: waiting on the customer or on engineering
+    # What stays open past a few hours waits on the customer or on engineering, save for
+    # the odd ticket of the last two weeks left active (and soon overdue).
+    parks = statuses.category(t.status) == "active" and days_old > 0.5
+    parks = parks and (days_old > 14 or random_() < 0.9)
+    if parks and (at := later(60)):
         set_status(at, choice(statuses.paused))
     target = story.target(t.sla, t.priority, "next_response")
     if random_() < (0.3 if target is None else 0.5):
