@@ -5,9 +5,10 @@ picker (SPEC §4.2)."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from tui_desk.cli import main
+from tui_desk.core.durations import COUNTDOWN_UNIT
 from tui_desk.services import HelpDesk, escalation_overview
 from tui_desk.tui.app import DeskApp
 from tui_desk.tui.screens.escalations import EscalationsScreen
@@ -113,3 +114,19 @@ async def test_choosing_merged_in_the_status_picker_asks_for_the_target(
     assert [e.kind for e in merged.events][-2:] == ["merge", "status"]
     copy = [e for e in demo_desk.ticket(target).events if e.kind == "merge"]
     assert [e.data["from"] for e in copy] == [source]
+
+
+async def test_the_help_and_the_command_line_help_name_the_countdown_unit(
+    make_app, capsys: pytest.CaptureFixture[str]
+) -> None:  # noqa: ANN001
+    for command in (["queue"], ["escalations"], ["ticket", "show"]):
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        assert "1d is that calendar's working day" in " ".join(capsys.readouterr().out.split())
+    app: DeskApp = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        texts = [str(widget.render()) for widget in app.screen.query(Static)]
+        assert COUNTDOWN_UNIT in texts
