@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from tui_desk import __version__
+from tui_desk.core.durations import COUNTDOWN_UNIT
 from tui_desk.core.roles import DEFAULT_ROLE, ROLES
 from tui_desk.core.text import escape_json, visible, visible_line
 from tui_desk.paths import Locations, locate
@@ -424,8 +425,6 @@ def _print_ticket(ctx: Context, detail: TicketDetail) -> None:
     if ctx.json:
         emit_json(detail_json(detail))
         return
-    from tui_desk.core.durations import humanize_seconds
-
     t = detail.ticket
     print(visible_line(f"#{t.id} {t.subject}"))
     print(
@@ -446,18 +445,13 @@ def _print_ticket(ctx: Context, detail: TicketDetail) -> None:
         if clock.state == "none":
             continue
         due = iso(clock.due) if clock.due else "—"
-        left = (
-            humanize_seconds(clock.remaining_seconds, signed=True)
-            if clock.remaining_seconds is not None
-            else ""
-        )
-        print(f"  {name:15} {clock.state:9} due {due} {left}")
+        print(f"  {name:15} {clock.state:9} due {due} {clock.countdown}")
     from tui_desk.services.event_text import describe_event
 
     for event in detail.events:
         author = f" ({visible_line(event.author)})" if event.author else ""
         print(f"  {iso(event.at)} {visible_line(describe_event(event))}{author}")
-        if event.kind in ("customer_message", "reply", "note"):
+        if event.kind in ("customer_message", "reply", "note", "merge"):
             # A body's own lines are indented under its event: never posing as another event.
             for line in visible(event.body or "").strip().splitlines():
                 print(f"      {line}".rstrip())
@@ -498,13 +492,15 @@ def cmd_ticket(ctx: Context) -> int:
             expected_version=seen,
         ),
         "csat": lambda: desk.csat(a.id, a.score, a.comment, a.at, expected_version=seen),
+        "merge": lambda: _merge(ctx),
     }
     detail = handlers[action]()
     if ctx.json:
         emit_json(detail_json(detail))
     else:
         t = detail.ticket
-        print(f"#{t.id} {_DONE[action]}; status {t.status}, version {t.version}")
+        done = f"merged into #{a.into}" if action == "merge" else _DONE[action]
+        print(f"#{t.id} {done}; status {t.status}, version {t.version}")
     return 0
 
 
@@ -515,6 +511,14 @@ _DONE = {
     "set": "changed",
     "csat": "CSAT recorded",
 }
+
+
+def _merge(ctx: Context) -> TicketDetail:
+    """`ticket merge ID --into TARGET`: prints the merged ticket (now `merged`)."""
+    from tui_desk.services.merge import merge
+
+    a = ctx.args
+    return merge(ctx.desk, a.id, a.into, a.as_, a.at, a.if_version).source
 
 
 def cmd_queue(ctx: Context) -> int:
@@ -540,13 +544,11 @@ def cmd_queue(ctx: Context) -> int:
         wanted = f"with status {' or '.join(a.status)}" if a.status else "in the queue"
         print(f"no tickets {wanted}")
         return 0
-    from tui_desk.core.durations import humanize_seconds
-
-    print(f"{'ID':<7} {'STATUS':8} {'PRIORITY':8} {'NEXT DUE':>8}  SUBJECT")
+    print(f"{'ID':<7} {'STATUS':8} {'PRIORITY':8} {'NEXT DUE':>9}  SUBJECT")
     for t, sla in rows:
-        nd = sla.next_deadline
-        left = humanize_seconds((nd - now).total_seconds(), signed=True) if nd else "—"
-        print(f"#{t.id:<6} {t.status:8} {t.priority:8} {left:>8}  {visible_line(t.subject)[:60]}")
+        leading = sla.leading_clock  # remaining working time, as the TUI's columns show it
+        left = sla.clocks[leading].countdown if leading else "—"
+        print(f"#{t.id:<6} {t.status:8} {t.priority:8} {left:>9}  {visible_line(t.subject)[:60]}")
     return 0
 
 
@@ -604,7 +606,6 @@ def cmd_quota(ctx: Context) -> int:
 def cmd_escalations(ctx: Context) -> int:
     """Escalated tickets, highest level first, then longest overdue; and those about to
     escalate (SPEC §5, §7)."""
-    from tui_desk.core.durations import humanize_seconds
     from tui_desk.services import UPCOMING_WINDOWS, escalation_overview
 
     desk = ctx.desk
@@ -615,18 +616,12 @@ def cmd_escalations(ctx: Context) -> int:
     if not overview.escalated:
         print("no escalated tickets")
     for row in overview.escalated:
-        seconds = row.overdue_seconds
-        if seconds is None:
-            overdue = "—"
-        elif seconds >= 0:
-            overdue = f"overdue {humanize_seconds(seconds)}"
-        else:  # a warning level: the clock is not due yet
-            overdue = f"due in {humanize_seconds(-seconds)}"
         ack = f"ack {row.acknowledged_by}" if row.acknowledged else "NOT ACKNOWLEDGED"
+        # The causing clock's countdown: remaining working time, negative when overdue.
         print(
             visible_line(
                 f"L{row.level} {row.name or '':10} #{row.ticket_id:<6} {(row.clock or '—'):15} "
-                f"{overdue:>16}  since {iso(row.since)}  {row.assignee or '—':10} {ack}  "
+                f"{row.countdown:>9}  since {iso(row.since)}  {row.assignee or '—':10} {ack}  "
                 f"{visible_line(row.subject)[:50]}"
             )
         )
@@ -922,11 +917,30 @@ def build_parser(names: dict[str, tuple[str, ...]] | None = None) -> OneLinePars
     csat.add_argument("--comment")
     csat.add_argument("--at", metavar="ISO", help=INSTANT_HELP)
     csat.add_argument("--if-version", type=VERSION, metavar="N", help=if_version_help)
-    show = t_sub.add_parser("show", help="a ticket with its clocks and log")
+    tmerge = t_sub.add_parser(
+        "merge",
+        help="merge a duplicate into another ticket (its thread is copied there)",
+        description="Merge ticket ID into TARGET: TARGET gets a copy of ID's thread, both "
+        "get a link, ID becomes 'merged' (void: its quota credit goes back). Refused into "
+        "itself or into a void ticket.",
+    )
+    tmerge.add_argument("id", type=TICKET_ID, help=ID_HELP)
+    tmerge.add_argument("--into", type=TICKET_ID, required=True, metavar="TARGET")
+    tmerge.add_argument("--as", dest="as_", metavar="OPERATOR", help=as_help)
+    tmerge.add_argument("--at", metavar="ISO", help=INSTANT_HELP)
+    tmerge.add_argument("--if-version", type=VERSION, metavar="N", help=if_version_help)
+    show = t_sub.add_parser(
+        "show", help="a ticket with its clocks and log", description=COUNTDOWN_UNIT
+    )
     show.add_argument("id", type=TICKET_ID, help=ID_HELP)
     ticket.set_defaults(func=cmd_ticket)
 
-    queue = sub.add_parser("queue", help="open tickets in the TUI's queue order")
+    queue = sub.add_parser(
+        "queue",
+        help="open tickets in the TUI's queue order",
+        description="Open tickets in the TUI's queue order, each with its next deadline's "
+        "countdown. " + COUNTDOWN_UNIT,
+    )
     queue.add_argument("--status", action="append", default=[], help=status_help + " (repeat)")
     queue.add_argument(
         "--limit", type=_whole_number("the limit", 1), metavar="N", help="at most N tickets"
@@ -937,7 +951,10 @@ def build_parser(names: dict[str, tuple[str, ...]] | None = None) -> OneLinePars
     quota.set_defaults(func=cmd_quota)
 
     escalations = sub.add_parser(
-        "escalations", help="escalated tickets and those about to escalate"
+        "escalations",
+        help="escalated tickets and those about to escalate",
+        description="Escalated tickets with the countdown of the clock that escalated them, "
+        "and those about to escalate. " + COUNTDOWN_UNIT,
     )
     escalations.set_defaults(func=cmd_escalations)
 

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from tui_desk.core.calendar import WorkingCalendar
 from tui_desk.core.policy import Policy, policy_digest
 from tui_desk.core.quota import ContractTerms, decide_overage, quota_period, select_contract
 from tui_desk.core.rules import NewTicketFacts, RuleOutcome, apply_rules
@@ -458,6 +459,59 @@ class _ChangeTexts(dict[tuple[Any, Any], str]):
         return text
 
 
+class _DeskStory:
+    """What makes the demo's now a healthy but busy desk in a demo of any size: the targets
+    recent customer messages are placed against, and the standings still to show (a clock
+    at risk, one breached, one forgotten for days: escalation levels 1, 2 and 3)."""
+
+    def __init__(self, policy: Policy, count: int) -> None:
+        self.policy = policy
+        self.missing = ["forgotten", "at risk", "breached"]
+        self.late_from = count - max(120, count // 10)  # the most recent tickets
+        self._targets: dict[tuple[str | None, str, str], tuple[WorkingCalendar, int] | None] = {}
+
+    def target(
+        self, sla_name: str | None, priority: str, clock: str
+    ) -> tuple[WorkingCalendar, int] | None:
+        """(calendar, working seconds) of a clock's target, None without one."""
+        key = (sla_name, priority, clock)
+        if key not in self._targets:
+            sla = self.policy.sla.get(sla_name or "")
+            targets = sla.targets.get(priority) if sla is not None else None
+            target = targets.get(clock) if targets is not None else None
+            found = None
+            if sla is not None and target is not None:
+                calendar = WorkingCalendar.for_spec(self.policy.calendars[sla.calendar])
+                found = (calendar, calendar.to_seconds(target))
+            self._targets[key] = found
+        return self._targets[key]
+
+    def forgotten(self, t: GeneratedTicket, now: datetime) -> bool:
+        """Whether `t` is the ticket nobody answered, over a working day past its first
+        response's due (but less than a week old), while no such ticket exists yet."""
+        if "forgotten" not in self.missing or t.created < now - timedelta(days=7):
+            return False
+        target = self.target(t.sla, t.priority, "first_response")
+        if target is None:
+            return False
+        calendar, seconds = target
+        if t.created > calendar.add_working(now, -(seconds + 1.5 * calendar.day_seconds)):
+            return False
+        self.missing.remove("forgotten")
+        return True
+
+    def standing(self, ticket_id: int, drawn: str) -> str:
+        """`drawn`, unless this is one of the last tickets and a standing is still missing."""
+        wanted = [name for name in self.missing if name != "forgotten"]
+        if ticket_id > self.late_from and wanted and drawn not in wanted:
+            return wanted[0]
+        return drawn
+
+    def shown(self, standing: str) -> None:
+        if standing in self.missing:
+            self.missing.remove(standing)
+
+
 def _generate_tickets(
     rng: random.Random,
     policy: Policy,
@@ -483,6 +537,7 @@ def _generate_tickets(
     texts = _DataTexts()
     empty = texts()
     steps = _Steps()
+    story = _DeskStory(policy, count)
     batch: list[GeneratedTicket] = []
     first_event_id = next_event_id = 1
     for index, created in enumerate(_created_instants(rng, count, now, days, tz), start=1):
@@ -561,7 +616,7 @@ def _generate_tickets(
                 sla=sla,
             )
             ticket.events.append((created, "quota", "system", None, quota))
-        _play_conversation(rng, policy, ticket, email, now, texts, empty, steps)
+        _play_conversation(rng, policy, ticket, email, now, texts, empty, steps, story)
         batch.append(ticket)
         next_event_id += len(ticket.events)
         if len(batch) == BATCH:
@@ -580,6 +635,7 @@ def _play_conversation(
     texts: _DataTexts,
     empty: str,
     steps: _Steps,
+    story: _DeskStory,
 ) -> None:
     """A plausible life for the ticket up to now: assignment, replies, notes, pauses, solve."""
     statuses = policy.statuses
@@ -621,20 +677,23 @@ def _play_conversation(
             events.append((at, "priority", operator or "ana", None, data))
             t.priority = new
     days_old = age / 86400
-    if random_() < (0.12 if days_old < 2 else 0.02):
+    # A busy but healthy desk: few tickets wait for a first answer for long; the odd one
+    # of the last two weeks slips through (the breached and escalated tickets of the queue).
+    slips = 0.05 if days_old < 0.25 else 0.002 if days_old < 14 else 0.0
+    if story.forgotten(t, now) or random_() < slips:
         return  # nobody answered yet
     rounds = choice([1, 1, 1, 2, 2, 3])
-    for _ in range(rounds):
-        at = later(choice([20, 60, 240, 900]))
+    for round_ in range(rounds):
+        # The first answer comes fast; later ones as the work allows.
+        at = later(choice([10, 25, 45, 90] if round_ == 0 else [20, 60, 240]))
         if at is None:
             return
         events.append((at, "reply", operator or "ben", choice(REPLIES), empty))
-        roll = random_()
-        if roll < 0.3:
-            set_status(at, choice(statuses.paused))
+        if random_() < 0.75:
+            set_status(at, choice(statuses.paused))  # waiting on the customer
         elif t.status == statuses.initial:
             set_status(at, statuses.reopen_to)  # the first answer takes a new ticket in hand
-        if random_() < 0.55:
+        if round_ < rounds - 1 and random_() < 0.55:
             follow = later(choice([60, 600, 2000]))
             if follow is None:
                 return
@@ -642,14 +701,49 @@ def _play_conversation(
             if statuses.category(t.status) in ("paused", "solved"):
                 set_status(follow, statuses.reopen_to)
     # Old tickets are mostly done; the open backlog is mostly recent, as on a healthy desk.
-    solve_odds = 0.35 if days_old < 1 else 0.7 if days_old < 4 else 0.93
+    solve_odds = 0.35 if days_old < 1 else 0.7 if days_old < 4 else 0.93 if days_old < 14 else 0.99
     if random_() < solve_odds and (at := later(600)):
         set_status(at, statuses.solved[0])
         if random_() < 0.35 and (csat_at := later(600)):
             score = choice([5, 5, 4, 4, 3, 2, 1])
             events.append((csat_at, "csat", email, None, texts(score=score, comment=None)))
-    elif random_() < 0.03 and (at := later(120)):
+        return
+    if random_() < 0.03 and (at := later(120)):
         set_status(at, statuses.void[0])
+        return
+    # What stays open past a few hours waits on the customer or on engineering, save for
+    # the odd ticket of the last two weeks left active (and soon overdue).
+    parks = statuses.category(t.status) == "active" and days_old > 0.5
+    parks = parks and (days_old > 14 or random_() < 0.9)
+    if parks and (at := later(60)):
+        set_status(at, choice(statuses.paused))
+    target = story.target(t.sla, t.priority, "next_response")
+    if random_() < (0.3 if target is None else 0.5):
+        # The customer writes back within the last hours: recent activity, and a running
+        # next-response clock (SPEC §3.2). Where that clock has a target, the message is
+        # placed that far back in working time that about half of those clocks are on
+        # track, a third at risk and the odd one breached (escalation levels 1 and 2).
+        standing = None
+        if target is None:
+            follow = now - timedelta(seconds=int(300 + 3 * 3600 * random_()))
+        else:
+            calendar, seconds = target
+            roll = random_()
+            standing = "on track" if roll < 0.55 else "at risk" if roll < 0.9 else "breached"
+            standing = story.standing(t.id, standing)
+            back = {
+                "on track": (0.1 + roll) * seconds,
+                "at risk": (0.77 + 0.2 * roll) * seconds,
+                "breached": 1.4 * seconds,
+            }[standing]
+            follow = calendar.add_working(now, -int(back)).replace(microsecond=0)
+        if follow > clock:
+            if standing is not None:
+                story.shown(standing)
+            clock = follow
+            events.append((follow, "customer_message", email, choice(FOLLOW_UPS), empty))
+            if statuses.category(t.status) in ("paused", "solved"):
+                set_status(follow, statuses.reopen_to)
 
 
 def _write_tickets(

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -197,3 +198,49 @@ def test_the_demo_records_the_policy_its_clocks_were_computed_under(
     assert ReadOnlyDesk(store, default_policy, now=lambda: NOW).is_current(escalations=False)
     assert HelpDesk(engine, default_policy).ensure_policy_applied() is None  # nothing to redo
     engine.dispose()
+
+
+def _standing(clocks: dict[str, Any]) -> str:
+    """An open ticket's standing at now: breached if any clock is late (a late clock that
+    is paused included), at risk if any clock warns, else on track."""
+    states = {clock.state for clock in clocks.values()}
+    late = any(c.state == "paused" and (c.remaining_seconds or 0) < 0 for c in clocks.values())
+    if "breached" in states or late:
+        return "breached"
+    return "at risk" if "warning" in states else "on track"
+
+
+@pytest.mark.parametrize("seed", [7, 2, 5])
+def test_the_demo_now_looks_like_a_healthy_but_busy_desk(
+    tmp_path: Path, default_policy: Policy, seed: int
+) -> None:
+    engine = open_store(str(tmp_path / "d.sqlite3"))
+    demo.generate_demo(engine, default_policy, seed=seed, now=NOW)
+    desk = HelpDesk(engine, default_policy, now=lambda: NOW)
+    with contextlib.closing(sqlite3.connect(engine.url.database or "")) as conn:
+        open_levels = dict(
+            conn.execute(
+                "SELECT id, escalation_level FROM ticket"
+                " WHERE status_category IN ('active', 'paused')"
+            ).fetchall()
+        )
+        (latest,) = conn.execute(
+            "SELECT max(at) FROM event WHERE kind IN ('customer_message', 'reply')"
+        ).fetchone()
+        (last_hours,) = conn.execute(
+            "SELECT count(*) FROM event WHERE kind IN ('customer_message', 'reply') AND at > ?",
+            ((NOW - timedelta(hours=3)).strftime("%Y-%m-%d %H:%M:%S"),),
+        ).fetchone()
+    engine.dispose()
+    standings = Counter(
+        _standing(compute_sla(default_policy, history, NOW).clocks)
+        for history in desk.histories(list(open_levels)).values()
+    )
+    share = {name: count / len(open_levels) for name, count in standings.items()}
+    assert share["on track"] >= 0.75  # most open tickets
+    assert 0 < share["at risk"] <= 0.12  # a handful
+    assert 0 < share["breached"] <= 0.15  # a few
+    levels = set(range(1, len(default_policy.escalation.levels) + 1))
+    assert levels <= set(open_levels.values())  # escalations at each level
+    assert datetime.fromisoformat(latest).replace(tzinfo=UTC) > NOW - timedelta(minutes=30)
+    assert last_hours >= 10  # the desk is busy right now

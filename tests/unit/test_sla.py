@@ -340,10 +340,83 @@ def test_ticket_imported_already_solved_is_met_at_creation():
     )
 
 
-def test_solved_without_any_reply_leaves_the_first_response_unmet():
+# ---- a solve stops every clock (SPEC §3.5) ---------------------------------------------------
+
+
+def test_a_solve_before_any_reply_meets_the_first_response_at_the_solve():
     ticket = Ticket(at("2026-11-16 09:00")).set_status(at("2026-11-16 09:20"), "solved")
     first = clocks(ticket, "2026-11-16 12:00")["first_response"]
-    assert (first.state, first.met_at, first.elapsed_seconds) == ("paused", None, 1200)
+    assert (first.state, first.met_at, first.due) == (
+        "met",
+        at("2026-11-16 09:20"),
+        at("2026-11-16 10:00"),
+    )
+    assert (first.elapsed_seconds, first.remaining_seconds) == (1200, 2400)
+
+
+def test_a_solve_after_the_first_response_due_misses_it():
+    ticket = Ticket(at("2026-11-16 09:00")).set_status(at("2026-11-16 11:00"), "solved")
+    first = clocks(ticket, "2026-11-23 12:00")["first_response"]
+    assert (first.state, first.met_at, first.remaining_seconds) == (
+        "missed",
+        at("2026-11-16 11:00"),
+        -HOUR,
+    )
+
+
+def test_solved_ticket_whose_customer_wrote_last_keeps_its_next_response_still():
+    # Reply 09:30, the customer writes 10:00, solved 10:30 without an answer: the cycle
+    # (2 h target) stopped at the solve, 30 working minutes in, due 12:00 for good.
+    ticket = Ticket(at("2026-11-16 09:00")).reply(at("2026-11-16 09:30"))
+    ticket.message(at("2026-11-16 10:00")).set_status(at("2026-11-16 10:30"), "solved")
+    seen = {
+        now: clocks(ticket, now)["next_response"]
+        for now in ("2026-11-16 10:30", "2026-11-16 17:00", "2026-11-19 11:00", "2027-02-01 09:00")
+    }
+    for clock in seen.values():
+        assert (clock.state, clock.met_at, clock.due) == (
+            "met",
+            at("2026-11-16 10:30"),
+            at("2026-11-16 12:00"),
+        )
+        assert (clock.elapsed_seconds, clock.remaining_seconds) == (1800, 1.5 * HOUR)
+    assert len(set(seen.values())) == 1
+
+
+def test_a_closed_ticket_overdue_at_the_solve_stays_missed_by_the_same_amount():
+    ticket = Ticket(at("2026-11-16 09:00")).reply(at("2026-11-16 09:30"))
+    ticket.message(at("2026-11-16 10:00")).set_status(at("2026-11-16 13:00"), "solved")
+    ticket.set_status(at("2026-11-17 09:00"), "closed")
+    for now in ("2026-11-16 13:00", "2026-11-17 12:00", "2026-12-01 12:00"):
+        cycle = clocks(ticket, now)["next_response"]
+        assert (cycle.state, cycle.remaining_seconds, cycle.due) == (
+            "missed",
+            -HOUR,
+            at("2026-11-16 12:00"),
+        )
+
+
+def test_after_a_solve_the_customer_writing_again_starts_a_new_cycle():
+    ticket = Ticket(at("2026-11-16 09:00")).set_status(at("2026-11-16 09:20"), "solved")
+    ticket.message(at("2026-11-17 09:00")).set_status(at("2026-11-17 09:00"), "open")
+    sla = sla_at(ticket, "2026-11-17 10:00")
+    assert sla.clocks["first_response"].state == "met"  # stopped for good by the solve
+    following = sla.clocks["next_response"]
+    assert (following.state, following.started_at, following.due) == (
+        "running",
+        at("2026-11-17 09:00"),
+        at("2026-11-17 11:00"),
+    )
+
+
+def test_response_cycles_say_a_solve_stopped_a_cycle():
+    ticket = Ticket(at("2026-11-16 09:00")).reply(at("2026-11-16 09:30"))
+    ticket.message(at("2026-11-16 10:00")).set_status(at("2026-11-16 10:30"), "solved")
+    cycles = response_cycles(POLICY, ticket.history())
+    assert [(c.clock, c.met_by, c.outcome) for c in cycles] == [
+        ("first_response", "reply", "met"),
+        ("next_response", "solve", "met"),
+    ]
 
 
 # ---- priority and SLA changes ----------------------------------------------------------------

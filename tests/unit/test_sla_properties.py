@@ -190,3 +190,42 @@ def test_a_clock_evaluated_at_its_own_due_has_used_exactly_its_target(tickets):
     assert at_due.due == due
     assert (at_due.elapsed_seconds, at_due.remaining_seconds) == (at_due.target_seconds, 0)
     assert at_due.state in ("warning", "paused")
+
+
+@st.composite
+def solved_tickets(draw) -> Ticket:
+    """A ticket with random replies, customer messages, pauses and priority changes, then a
+    solve (or a solve and a close) as its last events."""
+    created = MONDAY + timedelta(minutes=draw(st.integers(0, 7 * 24 * 60)))
+    ticket = Ticket(created, priority=draw(st.sampled_from(["urgent", "normal", "low"])))
+    when = created
+    steps = st.sampled_from(["reply", "message", "pending", "open", "urgent", "due"])
+    for step in draw(st.lists(steps, max_size=6)):
+        when += timedelta(minutes=draw(st.integers(0, 2 * 24 * 60)))
+        if step == "reply":
+            ticket.reply(when)
+        elif step == "message":
+            ticket.message(when)
+        elif step in ("pending", "open"):
+            ticket.set_status(when, step)
+        elif step == "urgent":
+            ticket.set_priority(when, "urgent")
+        else:
+            ticket.set_due(when, (when + timedelta(hours=draw(st.integers(-5, 30)))).isoformat())
+    when += timedelta(minutes=draw(st.integers(0, 2 * 24 * 60)))
+    ticket.set_status(when, "solved")
+    if draw(st.booleans()):
+        ticket.set_status(when + timedelta(days=draw(st.integers(0, 5))), "closed")
+    return ticket
+
+
+@settings(max_examples=200, deadline=None)
+@given(solved_tickets(), st.integers(0, 60 * 24 * 60), st.integers(1, 400 * 24 * 60))
+def test_after_a_solve_nothing_about_any_clock_changes_as_now_advances(ticket, after, later):
+    last = ticket.events[-1].at
+    first_look = compute_sla(POLICY, ticket.history(), last + timedelta(minutes=after))
+    second_look = compute_sla(POLICY, ticket.history(), last + timedelta(minutes=after + later))
+    assert first_look == second_look
+    for clock in second_look.clocks.values():
+        assert clock.state in ("none", "met", "missed")
+        assert clock.countdown in ("\u2014", "\u2713", "\u2717")

@@ -65,14 +65,28 @@ def format_duration_spec(duration: Duration) -> str:
     return "".join(parts) or "0m"
 
 
-def humanize_seconds(seconds: float, *, signed: bool = False) -> str:
-    """Short countdown text: "1h 23m", "2d 4h", "45s"; "−12m" when negative and signed."""
-    sign = ""
-    if seconds < 0:
-        sign = "\u2212" if signed else "-"
-        seconds = -seconds
-    total = int(seconds)
-    days, rest = divmod(total, 86400)
+MINUS = "\u2212"  # the minus sign, not a hyphen: "−12m" reads as a number
+# The unit of SLA countdowns (`core.sla.Clock.countdown`), named wherever they are shown.
+COUNTDOWN_UNIT = (
+    "Countdowns are the working time left on the clock's SLA calendar, negative when overdue; "
+    "1d is that calendar's working day (its day_length, e.g. 8h): −1d 3h is 11 working hours "
+    "overdue on an 8 h day. ‖ paused, ✓ met, ✗ missed."
+)
+
+
+def format_span(seconds: float, *, day_seconds: int) -> str:
+    """Countdown text of a span: "2h 10m", "1d 3h", "45s"; "−1d 3h" when negative.
+
+    `day_seconds` is what one `d` means and has no default on purpose: for an SLA clock it
+    is its calendar's working day (`day_length`, SPEC §3.4), the same "1d" the policy file
+    means, so 113 working hours on an 8 h calendar read "14d 1h", never "4d 17h". Spans of
+    wall-clock time (a quota resetting) pass 86 400. Amounts round towards zero.
+    """
+    if day_seconds <= 0:
+        raise ValueError(f"a day of {day_seconds} seconds")
+    sign = MINUS if seconds < 0 else ""
+    total = int(abs(seconds))
+    days, rest = divmod(total, day_seconds)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     if days:

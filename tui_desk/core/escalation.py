@@ -197,7 +197,7 @@ def _segments(
     whether the ticket may escalate in each (it is neither solved nor void)."""
     category = _category(policy, history.status)
     segments: list[list[Any]] = [[created_us, category]]
-    first_reply = open_cycle = False
+    first_reply, open_cycle = category == "solved", False
     keyed = sorted(
         ((to_epoch_us(event.at), event.seq, event) for event in history.events),
         key=lambda item: (item[0], item[1]),
@@ -219,6 +219,9 @@ def _segments(
         elif kind == "status":
             new = _category(policy, event.data.get("to"))
             boundary = new != category and (new in NOT_ESCALATING or category in NOT_ESCALATING)
+            if new == "solved" and category != "solved":
+                # A solve stops the open response clocks as a reply would (core.sla).
+                first_reply, open_cycle = True, False
             category = new
         elif kind in _TERMS_KINDS or (kind == "quota" and "sla" in event.data):
             boundary = True

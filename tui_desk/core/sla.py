@@ -26,7 +26,7 @@ from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from tui_desk.core.calendar import US_PER_SECOND, UTC, WorkingCalendar, from_epoch_us, to_epoch_us
-from tui_desk.core.durations import Duration
+from tui_desk.core.durations import Duration, format_span
 from tui_desk.core.events import ClockLog, ClockStep, TicketHistory
 from tui_desk.core.policy import (
     CLOCKS,
@@ -49,6 +49,9 @@ CLOCK_STATES: tuple[ClockState, ...] = (
 )
 RUNNING_STATES: frozenset[str] = frozenset({"running", "warning", "breached"})
 STOPPED_STATES: frozenset[str] = frozenset({"met", "missed"})
+# How a clock reads in every face (SPEC §3.5, §8): a countdown, or one of these marks.
+PAUSE_MARK = "\u2016"  # ‖ : narrow in every terminal, unlike the ⏸ emoji
+MET_MARK, MISSED_MARK, NO_CLOCK_MARK = "\u2713", "\u2717", "\u2014"  # ✓ ✗ —
 
 
 def iso_z(moment: datetime | None) -> str | None:
@@ -127,6 +130,21 @@ class Clock:
     def is_running(self) -> bool:
         return self.state in RUNNING_STATES
 
+    @property
+    def countdown(self) -> str:
+        """The one text every face shows for this clock (SPEC §3.5, §8): remaining working
+        time where a day is the clock calendar's working day (`1h 23m`, `−1d 3h` when
+        breached), `‖ 40m` when paused, ✓ met, ✗ missed, — no clock."""
+        state = self.state
+        if state == "met":
+            return MET_MARK
+        if state == "missed":
+            return MISSED_MARK
+        if state == "none" or self.track is None:
+            return NO_CLOCK_MARK
+        text = format_span(self.remaining_seconds or 0, day_seconds=self.track.calendar.day_seconds)
+        return f"{PAUSE_MARK} {text}" if state == "paused" else text
+
     def to_json(self) -> dict[str, Any]:
         """The SPEC §7 shape: `{"state": "none"}` or the six documented keys."""
         if self.state == "none":
@@ -196,6 +214,20 @@ class TicketSla:
     def terms_since(self) -> datetime | None:
         return _datetime(self.terms_since_us)
 
+    @property
+    def leading_clock(self) -> str | None:
+        """The clock a one-countdown face shows (the CLI's queue): the running clock due
+        first (the one `next_deadline` is), else the paused one due first; None if neither."""
+        for states in (RUNNING_STATES, ("paused",)):
+            candidates = [
+                (clock.due_us, name)
+                for name, clock in self.clocks.items()
+                if clock.state in states and clock.due_us is not None
+            ]
+            if candidates:
+                return min(candidates)[1]
+        return None
+
     def to_json(self) -> dict[str, Any]:
         """The `sla` object of SPEC §7 (`next_deadline` is a sibling key of the ticket)."""
         return {name: self.clocks[name].to_json() for name in CLOCKS}
@@ -208,6 +240,8 @@ class ResponseCycle:
     `elapsed_seconds` is clock time (working time while active); `working_seconds` the plain
     working time from start to reply (pauses included). `target_seconds`, `due` and
     `outcome` are None when no target applied (no SLA, or none for that priority).
+    `met_by` says what stopped the cycle: a public reply, or a solve that came first (such
+    a cycle counts for SLA met/missed, not for reply-wait figures).
     """
 
     clock: Literal["first_response", "next_response"]
@@ -218,6 +252,7 @@ class ResponseCycle:
     target_seconds: int | None
     due: datetime | None
     outcome: Literal["met", "missed"] | None
+    met_by: Literal["reply", "solve"] = "reply"
 
 
 # --------------------------------------------------------------------------------------------
@@ -322,6 +357,7 @@ class _Terms(NamedTuple):
 class _Stop(NamedTuple):
     at_us: int
     terms: _Terms
+    solve: bool = False  # a solve (not a reply) stopped the clock
 
 
 @dataclass(slots=True)
@@ -398,8 +434,8 @@ def _replay(context: _Context, log: ClockLog, now_us: int) -> _Timeline:
     terms = _Terms(log.sla, log.priority, created_us)
     active_runs: list[tuple[int, int]] = []
     active_since = created_us if category == "active" else None
-    first_reply: _Stop | None = None
-    first_solve = last_solve = _Stop(created_us, terms) if category == "solved" else None
+    first_solve = last_solve = _Stop(created_us, terms, True) if category == "solved" else None
+    first_reply: _Stop | None = first_solve
     cycles: list[tuple[int, _Stop | None]] = []
     dues: list[tuple[int, str, int | None]] = []
     open_cycle = False  # the last cycle waits for its reply
@@ -417,9 +453,17 @@ def _replay(context: _Context, log: ClockLog, now_us: int) -> _Timeline:
             if new == "active":
                 active_since = at_us
             if new == "solved":
-                last_solve = _Stop(at_us, terms)
+                last_solve = _Stop(at_us, terms, True)
                 if first_solve is None:
                     first_solve = last_solve
+                # A solve stops every clock still open (SPEC §3.5): a response clock the
+                # solve overtook is judged at the solve and never moves again; a customer
+                # who writes later starts a new next-response cycle.
+                if first_reply is None:
+                    first_reply = last_solve
+                elif open_cycle:
+                    cycles[-1] = (cycles[-1][0], last_solve)
+                    open_cycle = False
             elif category == "solved":
                 last_solve = None  # reopened (to active, paused or void)
             category = new
@@ -910,6 +954,7 @@ def _cycle(
         target_seconds=evaluated.target_seconds,
         due=evaluated.due,
         outcome=evaluated.state if evaluated.state in STOPPED_STATES else None,  # type: ignore[arg-type]
+        met_by="solve" if stop.solve else "reply",
     )
 
 

@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo
 from tui_desk.core.policy import Policy, policy_digest
 from tui_desk.store.lite import LiteStore, Reader, to_db
 
+# The void status a merged ticket gets; only the merge use case sets it (services.merge).
+MERGED_STATUS = "merged"
+
 
 class ServiceError(Exception):
     """A use case refused; `exit_code` follows SPEC §7."""

@@ -31,6 +31,7 @@ from tui_desk.core.sla import TicketSla, compute_sla
 from tui_desk.core.text import human_size, needs_care, single_line
 from tui_desk.services import listing, recompute
 from tui_desk.services.base import (
+    MERGED_STATUS,
     POLICY_KEY,
     BadInput,
     Conflict,
@@ -598,6 +599,11 @@ class HelpDesk(DeskBase):
         """`ticket set`: several changes in one action, one event each, in a fixed order."""
         if status is not None:
             self.check_status(status)
+            if status == MERGED_STATUS:
+                raise BadInput(
+                    f"a merged ticket needs the ticket it was merged into: "
+                    f"tui-desk ticket merge {ticket_id} --into TARGET"
+                )
         if priority is not None:
             self.check_priority(priority)
         tags = [_clean_tag(t) for t in tags]
@@ -689,16 +695,12 @@ class HelpDesk(DeskBase):
     def set_many(self, targets: Sequence[tuple[int, int | None]], **changes: Any) -> BulkResult:
         """The same change on several tickets, each in its own transaction (a conflict on
         one ticket leaves the others changed); `targets` are (id, version seen)."""
-        done: list[int] = []
-        failed: list[tuple[int, str]] = []
-        for ticket_id, version in targets:
-            try:
-                self.set_fields(ticket_id, expected_version=version, **changes)
-            except ServiceError as exc:
-                failed.append((ticket_id, str(exc)))
-            else:
-                done.append(ticket_id)
-        return BulkResult(tuple(done), tuple(failed))
+        return each_ticket(
+            targets,
+            lambda ticket_id, version: self.set_fields(
+                ticket_id, expected_version=version, **changes
+            ),
+        )
 
     def csat(
         self,
@@ -872,6 +874,23 @@ class HelpDesk(DeskBase):
     def data_version(self) -> tuple[int, int]:
         """Changes whenever any process writes (see listing.data_version)."""
         return listing.data_version(self)
+
+
+def each_ticket(
+    targets: Sequence[tuple[int, int | None]], change: Callable[[int, int | None], Any]
+) -> BulkResult:
+    """`change(id, version seen)` on each target in turn, each its own transaction: a
+    refusal on one ticket (say, a conflict) leaves the others changed."""
+    done: list[int] = []
+    failed: list[tuple[int, str]] = []
+    for ticket_id, version in targets:
+        try:
+            change(ticket_id, version)
+        except ServiceError as exc:
+            failed.append((ticket_id, str(exc)))
+        else:
+            done.append(ticket_id)
+    return BulkResult(tuple(done), tuple(failed))
 
 
 def _reader(session: Session) -> Reader:

@@ -32,7 +32,7 @@ from tui_desk.core.escalation import (
     recorded_escalation,
 )
 from tui_desk.core.policy import EscalationLevel, Policy, policy_digest
-from tui_desk.core.sla import compute_sla
+from tui_desk.core.sla import NO_CLOCK_MARK, compute_sla
 from tui_desk.notifier import NotifierJob, start_notifiers
 from tui_desk.paths import log_dir
 from tui_desk.services.desk import BadInput, HelpDesk, NotFound, connection_reader, sla_cache_values
@@ -128,7 +128,8 @@ class EscalatedTicket:
     """One row of the escalation view (SPEC §5) and of `escalations --json` (SPEC §7).
 
     `overdue_seconds` is working time past the causing clock's deadline (negative while it
-    only warns); `since` is when the ticket reached its current level.
+    only warns); `countdown` that clock's text as every face shows it (`Clock.countdown`,
+    "—" when unknown); `since` is when the ticket reached its current level.
     """
 
     ticket_id: int
@@ -144,6 +145,7 @@ class EscalatedTicket:
     acknowledged: bool
     acknowledged_by: str | None
     acknowledged_at: datetime | None
+    countdown: str = NO_CLOCK_MARK
 
     def to_json(self) -> dict[str, Any]:
         """The `escalations --json` item (SPEC §7), plus `subject` and who acknowledged."""
@@ -988,9 +990,10 @@ def escalation_overview(desk: HelpDesk, now: datetime | None = None) -> Escalati
         live = timeline_of(ticket_id)
         clock_name = live.current.clock if live.current.level == row["escalation_level"] else None
         clock_name = clock_name or record.clock
-        overdue = None
+        overdue, countdown = None, NO_CLOCK_MARK
         if live.sla is not None and clock_name in live.sla.clocks:
-            remaining = live.sla.clocks[clock_name].remaining_seconds
+            causing = live.sla.clocks[clock_name]
+            remaining, countdown = causing.remaining_seconds, causing.countdown
             overdue = None if remaining is None else -remaining
         escalated.append(
             EscalatedTicket(
@@ -1007,6 +1010,7 @@ def escalation_overview(desk: HelpDesk, now: datetime | None = None) -> Escalati
                 acknowledged=record.acknowledged and record.level == row["escalation_level"],
                 acknowledged_by=record.acknowledged_by,
                 acknowledged_at=record.acknowledged_at,
+                countdown=countdown,
             )
         )
     escalated.sort(

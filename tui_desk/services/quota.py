@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, overload
 from zoneinfo import ZoneInfo
 
-from tui_desk.core.durations import humanize_seconds
+from tui_desk.core.durations import format_span
 from tui_desk.core.policy import Plan, Policy
 from tui_desk.core.quota import (
     ContractState,
@@ -363,7 +363,8 @@ def until_text(instant: datetime | None, now: datetime) -> str:
     """`in 8d 3h`, or `—` when there is no such instant."""
     if instant is None:
         return "—"
-    return "in " + humanize_seconds(max(0.0, (instant - now).total_seconds()))
+    # Wall-clock time to a period boundary, so a day is 24 h (not a working day).
+    return "in " + format_span(max(0.0, (instant - now).total_seconds()), day_seconds=86_400)
 
 
 def expiry_text(quota: ContractQuota, desk_tz: str, now: datetime) -> str:

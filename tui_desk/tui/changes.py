@@ -1,6 +1,7 @@
 """Asking the operator for a ticket change (status, priority, assignee, tags, CSAT): the
 same pickers serve the Ticket screen and bulk changes in the Queue. The answer is the
-keyword arguments of `HelpDesk.set_fields`, or None when cancelled."""
+keyword arguments of `HelpDesk.set_fields`, or `{"merge_into": id}` when the status chosen
+is `merged` (a merge: services.merge), or None when cancelled."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from textual.app import App
 
+from tui_desk.services.base import MERGED_STATUS
 from tui_desk.tui.screens.pickers import PickerScreen
 from tui_desk.tui.screens.prompt import PromptScreen
 
@@ -57,7 +59,9 @@ def ask_change(
     def chosen(value: str | None) -> None:
         if value is None or value == current:
             return
-        if kind == "assignee" and value == UNASSIGNED:
+        if kind == "status" and value == MERGED_STATUS:
+            ask_merge_target(app, done, what=what)
+        elif kind == "assignee" and value == UNASSIGNED:
             done({"assignee": None, "unassign": True})
         else:
             done({kind: value})
@@ -65,7 +69,31 @@ def ask_change(
     app.push_screen(PickerScreen(title, options, current), chosen)
 
 
+def ask_merge_target(app: App[Any], done: Callable[[Changes], None], *, what: str) -> None:
+    """Merging needs the ticket to merge into: ask for its number."""
+
+    def answered(text: str | None) -> None:
+        number = (text or "").strip().lstrip("#")
+        if not number:
+            return
+        if not number.isdecimal():
+            app.notify(f"{number!r} is not a ticket number", severity="error")
+            return
+        done({"merge_into": int(number)})
+
+    app.push_screen(
+        PromptScreen(
+            f"Merge {what} into ticket #".replace("  ", " "),
+            "the ticket that keeps the conversation; enter merges, esc cancels",
+            placeholder="123",
+        ),
+        answered,
+    )
+
+
 def describe(changes: Changes) -> str:
+    if changes.get("merge_into") is not None:
+        return f"merged into #{changes['merge_into']}"
     parts = []
     for key in ("status", "priority"):
         if changes.get(key):

@@ -15,7 +15,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import ColumnKey
 
-from tui_desk.core.durations import humanize_seconds
 from tui_desk.services import (
     UPCOMING_WINDOWS,
     EscalatedTicket,
@@ -32,7 +31,7 @@ ESCALATED_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("id", "#", 6),
     ("subject", "Subject", None),
     ("clock", "Clock", 14),
-    ("overdue", "Overdue", 10),
+    ("overdue", "Time left", 10),
     ("since", "Since", 16),
     ("assignee", "Assignee", 10),
     ("ack", "Acknowledged", 14),
@@ -63,13 +62,11 @@ def _level_style(level: int) -> str:
     return LEVEL_STYLES[min(max(level, 1), len(LEVEL_STYLES)) - 1]
 
 
-def _overdue(seconds: int | None) -> Text:
-    """How far past its deadline the causing clock is; a warning-level clock shows time left."""
-    if seconds is None:
-        return Text("—", style="dim")
-    if seconds >= 0:
-        return Text(humanize_seconds(seconds), style="bold red")
-    return Text(f"{humanize_seconds(-seconds)} left", style="yellow")
+def _overdue(row: EscalatedTicket) -> Text:
+    """The causing clock's countdown as the queue shows it (`−1d 3h` when overdue)."""
+    if row.overdue_seconds is None:
+        return Text(row.countdown, style="dim")
+    return Text(row.countdown, style="bold red" if row.overdue_seconds >= 0 else "yellow")
 
 
 class EscalationsScreen(Screen[None]):
@@ -208,7 +205,7 @@ class EscalationsScreen(Screen[None]):
             Text(str(row.ticket_id), style="dim"),
             Text(row.subject, no_wrap=True, overflow="ellipsis"),
             Text(_clock(row.clock)),
-            _overdue(row.overdue_seconds),
+            _overdue(row),
             Text(_local(row.since)),
             Text(row.assignee or "—", style="" if row.assignee else "dim"),
             ack,

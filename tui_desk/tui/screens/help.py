@@ -7,7 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Label, Static
+
+from tui_desk.core.durations import COUNTDOWN_UNIT
 
 
 class HelpScreen(ModalScreen[None]):
@@ -30,6 +32,7 @@ class HelpScreen(ModalScreen[None]):
             yield Label(
                 Text("Remap any binding by its id in the policy's [keys] table.", style="dim")
             )
+            yield Static(Text(COUNTDOWN_UNIT, style="dim"))  # wraps, unlike a Label
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

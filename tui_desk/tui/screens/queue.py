@@ -517,8 +517,14 @@ class QueueScreen(Screen[None]):
 
     @work(thread=True, group="queue-write")
     def _apply(self, targets: list[TicketSummary], changes: Changes) -> None:
+        from tui_desk.services.merge import merge_many
+
         desk = self.app.desk  # type: ignore[attr-defined]
-        result = desk.set_many([(t.id, t.version) for t in targets], **changes)
+        seen = [(t.id, t.version) for t in targets]
+        into = changes.get("merge_into")
+        result = (
+            merge_many(desk, seen, into) if into is not None else desk.set_many(seen, **changes)
+        )
         self.app.call_from_thread(self._applied, changes, result)
 
     def _applied(self, changes: Changes, result: Any) -> None:

@@ -40,6 +40,7 @@ KIND_STYLES = {
     "customer_message": ("◀ customer", "bold cyan"),
     "reply": ("▶ reply", "bold green"),
     "note": ("✎ internal note", "bold yellow"),
+    "merge": ("⇄ merge", "bold magenta"),
 }
 
 
@@ -319,9 +320,14 @@ class TicketScreen(Screen[None]):
         current = None if kind == "tags" else getattr(self.detail.ticket, kind)
 
         def apply(changes: Changes) -> None:
+            from tui_desk.services.merge import merge
+
+            into = changes.get("merge_into")
             self._perform(
                 describe(changes),
-                lambda: desk.set_fields(self.ticket_id, expected_version=version, **changes),
+                (lambda: merge(desk, self.ticket_id, into, expected_version=version).source)
+                if into is not None
+                else lambda: desk.set_fields(self.ticket_id, expected_version=version, **changes),
                 advance=True,
             )
 
