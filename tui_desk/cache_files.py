@@ -37,6 +37,8 @@ def read_private(path: Path) -> bytes | None:
             return None
         if info.st_size > MAX_CACHE_BYTES or not _private_dir(path.parent):
             return None
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            os.fchmod(fd, 0o600)  # written by an older version: readable by others no more
         with os.fdopen(fd, "rb", closefd=False) as handle:
             return handle.read(MAX_CACHE_BYTES + 1)
     except OSError:

@@ -9,6 +9,7 @@ from; any problem with it means: validate again.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -60,6 +61,9 @@ def parse_policy_cached(text: str, path: str) -> Policy:
     except (TypeError, ValueError):
         return policy  # not plain data: not worth caching
     write_private(cache, data)
+    for legacy in cache.parent.glob("policy-*.pickle"):  # older versions' entries: never read
+        with contextlib.suppress(OSError):
+            legacy.unlink()
     return policy
 
 

@@ -138,3 +138,17 @@ def test_a_holiday_cache_others_may_write_is_ignored(tmp_path: Path) -> None:
     path.chmod(0o666)
     dates = set(CachedHolidays(path, PackageHolidays()).dates("DE", 2026))
     assert dates == PackageHolidays().dates("DE", 2026)
+
+
+def test_older_entries_lose_their_read_bits_and_pickles_are_removed(
+    isolated_environment: Path,
+) -> None:
+    parse_policy_cached(default_policy_text(), "default")
+    entry = _policy_entry()
+    entry.chmod(0o644)
+    legacy = cache_dir() / "policy-0123456789abcdef0123456789abcdef.pickle"
+    legacy.write_bytes(b"\x80\x05N.")
+    parse_policy_cached(default_policy_text(), "default")
+    assert _mode(entry) == 0o600
+    parse_policy_cached(default_policy_text().replace("Acme Support", "Acme"), "default")
+    assert not legacy.exists()
