@@ -5,6 +5,8 @@ bounded nesting, and no placeholder inside code that a notifier's interpreter ru
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from tui_desk.core.policy_load import (
     parse_policy_text,
 )
 from tui_desk.core.quota import QuotaPeriod, forecast_exhaustion
-from tui_desk.services.escalation import run_notify_command
+from tui_desk.services.escalation import notify_argv
 
 ALWAYS = (
     MINIMAL.replace('calendar = "office"', 'calendar = "always"')
@@ -259,6 +261,12 @@ def test_placeholders_passed_as_their_own_arguments_are_accepted(argv: list[str]
     assert parse_policy_text(_with_notifier(argv)).escalation.notify_command == tuple(argv)
 
 
+def _run_notifier(argv: tuple[str, ...]) -> None:
+    """Run a notifier to its end, as the notifier runner does: argv, no shell."""
+    with contextlib.suppress(FileNotFoundError):
+        subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=10, check=False)
+
+
 def test_a_hostile_subject_never_runs_through_an_accepted_policy(tmp_path: Path) -> None:
     planted = tmp_path / "planted"
     subjects = [
@@ -279,7 +287,7 @@ def test_a_hostile_subject_never_runs_through_an_accepted_policy(tmp_path: Path)
         accepted += 1
         command = policy.escalation.notify_command or ()
         for subject in subjects:
-            run_notify_command(command, subject, subject, "1", "lead")
+            _run_notifier(notify_argv(command, subject, subject, "1", "lead"))
             assert not planted.exists(), (command, subject)
     assert accepted == len(ACCEPTED)
     # The shell form did run, and got each subject as plain text.
