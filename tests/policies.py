@@ -33,7 +33,7 @@ low    = { first_response = "4h" }
 
 [sla.premium]
 calendar = "always"
-warn_at = "30m"
+warn_at = "10m"
 [sla.premium.targets]
 urgent = { first_response = "15m", resolution = "2h" }
 high   = { first_response = "30m", resolution = "4h" }

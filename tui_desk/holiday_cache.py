@@ -4,7 +4,8 @@ the `holidays` package (~0.3 s on a slow machine) just to learn this year's publ
 One small JSON file in the user cache dir, per installed `holidays` package (its location,
 size and modification time name the file), maps codes to years to dates. Misses fall
 through to the package and are written back (atomically: concurrent processes at worst
-redo a lookup). Any problem with the file means: ask the package.
+redo a lookup). The file is read only when it is this user's own and written 0600 (see
+`cache_files`); any problem with it means: ask the package.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
+from tui_desk.cache_files import cache_dir, read_private, write_private
 from tui_desk.core.calendar import CountryHolidays, PackageHolidays, use_country_holidays
-from tui_desk.paths import APP
 
 
 class CachedHolidays:
@@ -34,14 +33,15 @@ class CachedHolidays:
 
     def _load(self) -> dict[str, dict[str, list[str]]]:
         if self._data is None:
+            data = read_private(self.path)
             try:
-                loaded: Any = json.loads(self.path.read_text(encoding="utf-8"))
-                valid = isinstance(loaded, dict) and all(
-                    isinstance(years, dict) for years in loaded.values()
-                )
-                self._data = loaded if valid else {}
-            except (OSError, ValueError):
-                self._data = {}
+                loaded: Any = json.loads(data) if data is not None else {}
+            except ValueError:
+                loaded = {}
+            valid = isinstance(loaded, dict) and all(
+                isinstance(years, dict) for years in loaded.values()
+            )
+            self._data = loaded if valid else {}
         return self._data
 
     def check(self, code: str) -> None:
@@ -62,13 +62,7 @@ class CachedHolidays:
         return found
 
     def _save(self) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self._data, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, self.path)
-        except OSError:
-            pass
+        write_private(self.path, json.dumps(self._data, sort_keys=True).encode("utf-8"))
 
 
 def install_holiday_cache() -> None:
@@ -82,5 +76,5 @@ def install_holiday_cache() -> None:
         return
     key = f"{spec.origin}\0{stat.st_size}\0{stat.st_mtime_ns}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    path = Path(platformdirs.user_cache_dir(APP)) / f"holidays-{digest}.json"
+    path = cache_dir() / f"holidays-{digest}.json"
     use_country_holidays(CachedHolidays(path, PackageHolidays()))

@@ -414,7 +414,7 @@ def test_quota_values_are_checked() -> None:
         + '[plans.gold]\nsla = "standard"\nquota = { tickets = -1, per = "mnth" }\nanchor = "start"\noverage = "bill"\n'
     )
     problems = {problem.key: problem for problem in problems_of(text)}
-    assert "0 or more" in problems["plans.gold.quota.tickets"].message
+    assert "from 0 to" in problems["plans.gold.quota.tickets"].message
     assert problems["plans.gold.quota.per"].hint == 'did you mean "month"?'
     assert problems["plans.gold.anchor"].message == '"start" is not one of "calendar" or "contract"'
     assert problems["plans.gold.overage"].hint == 'did you mean "billable"?'

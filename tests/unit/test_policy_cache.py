@@ -35,6 +35,6 @@ def test_a_changed_file_is_validated_and_errors_are_never_cached(tmp_path: Path)
 
 def test_a_corrupt_cache_entry_means_validating_again(isolated_environment: Path) -> None:
     parse_policy_cached(default_policy_text(), "default")
-    for entry in isolated_environment.rglob("policy-*.pickle"):
-        entry.write_bytes(b"not a pickle")
+    for entry in isolated_environment.rglob("policy-*.json"):
+        entry.write_bytes(b"{not json")
     assert parse_policy_cached(default_policy_text(), "default").desk.name == "Acme Support"

@@ -49,9 +49,25 @@ _US_PER_DAY = 86_400 * US_PER_SECOND
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _ONE_US = timedelta(microseconds=1)
-# Years in a row without any working time before we call the calendar hopeless: it would
-# otherwise extend its table forever looking for a deadline.
+# Bounds that make every operation finish after laying out a bounded number of days, whatever
+# the calendar (SPEC §2: "arithmetic on any valid policy must finish in bounded time"):
+# - instants are handled from FIRST_YEAR to LAST_YEAR (local years of the calendar);
+# - a search for a deadline (or for the instant before a working position) lays out at most
+#   HORIZON_YEARS years past the table it started from; the policy check keeps every target
+#   and escalation offset within 10 years of calendar time, so only holidays that take away
+#   most of a calendar's hours can reach that horizon;
+# - three years in a row without any working time end a search at once.
+FIRST_YEAR = 1900
+LAST_YEAR = 2199
+HORIZON_YEARS = 100
 _MAX_EMPTY_YEARS = 3
+
+
+class CalendarRangeError(ValueError):
+    """Working-time arithmetic outside its bounds: an instant outside FIRST_YEAR..LAST_YEAR,
+    or a deadline that the calendar's working time does not reach within HORIZON_YEARS."""
+
+    exit_code = 2  # the policy or the instant asked for is at fault (SPEC §7)
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,6 +208,9 @@ class WorkingCalendar:
         self._holiday_years: dict[int, frozenset[date]] = {}
         self._lock = threading.Lock()
         self._table: _Table | None = None
+        # How many calendar years have been laid out (each a walk over its days): the
+        # measure of work that the bounds above keep finite.
+        self.years_built = 0
 
     @classmethod
     def for_spec(cls, spec: CalendarSpec) -> WorkingCalendar:
@@ -325,66 +344,103 @@ class WorkingCalendar:
         return table
 
     def _covering(self, epoch_us: int) -> _Table:
-        """The table, extended by whole years until it covers the instant."""
+        """The table, extended (in one step) until it covers the instant."""
         table = self._table
+        if table is not None and table.lo <= epoch_us < table.hi:
+            return table
+        year = _local_year(self.zone, epoch_us)
         if table is None:
-            self._extend_to(_local_year(self.zone, epoch_us))
-            table = self._current()
+            self._extend(year, year)
+        elif epoch_us < table.lo:
+            self._extend(year, table.first_year - 1)
+        else:
+            self._extend(table.last_year + 1, year)
+        table = self._current()
+        # A local year can start a little before the UTC instant that `_local_year` saw.
         while not table.lo <= epoch_us < table.hi:
-            self._extend_to(table.first_year - 1 if epoch_us < table.lo else table.last_year + 1)
+            if epoch_us < table.lo:
+                self._extend(table.first_year - 1, table.first_year - 1)
+            else:
+                self._extend(table.last_year + 1, table.last_year + 1)
             table = self._current()
         return table
 
     def _covering_position(self, position: int) -> _Table:
-        """The table, extended until `pos_lo < position < pos_hi`, within sane limits."""
+        """The table, extended until `pos_lo < position < pos_hi`, within HORIZON_YEARS.
+
+        Years are added in growing steps (1, 1, 2, 4 … years), so a far deadline costs a few
+        table rebuilds rather than one per year.
+        """
         table = self._current()
-        empty_years = 0
+        searched = empty_years = 0
         while not table.pos_lo < position < table.pos_hi:
+            if searched >= HORIZON_YEARS:
+                raise CalendarRangeError(
+                    f"calendar {self.name!r} has too little working time: a deadline lies more "
+                    f"than {HORIZON_YEARS} years away; give it more working hours or fewer "
+                    "holidays, or shorten the targets"
+                )
+            step = max(1, min(searched, HORIZON_YEARS - searched))
             before = table.pos_hi - table.pos_lo
             if position >= table.pos_hi:
-                self._extend_to(table.last_year + 1)
+                step = max(1, min(step, LAST_YEAR - table.last_year))
+                self._extend(table.last_year + 1, table.last_year + step)
             else:
-                self._extend_to(table.first_year - 1)
+                step = max(1, min(step, table.first_year - FIRST_YEAR))
+                self._extend(table.first_year - step, table.first_year - 1)
             table = self._current()
-            empty_years = empty_years + 1 if table.pos_hi - table.pos_lo == before else 0
+            searched += step
+            empty_years = empty_years + step if table.pos_hi - table.pos_lo == before else 0
             if empty_years >= _MAX_EMPTY_YEARS:
-                raise ValueError(
-                    f"calendar {self.name!r} has no working time for {_MAX_EMPTY_YEARS} years in a row"
+                raise CalendarRangeError(
+                    f"calendar {self.name!r} has no working time for {empty_years} years in a row"
                 )
         return table
 
-    def _extend_to(self, year: int) -> None:
-        """Add `year` to the table (it must be adjacent to the covered years, or the first)."""
-        if not 1 < year < 9999:
-            raise ValueError(f"calendar {self.name!r}: year {year} is out of range")
+    def _extend(self, first: int, last: int) -> None:
+        """Add the years first..last to the table, adjacent to the covered years (or as the
+        first ones), with one rebuild."""
+        if first < FIRST_YEAR or last > LAST_YEAR:
+            raise CalendarRangeError(
+                f"calendar {self.name!r}: working time is computed for the years "
+                f"{FIRST_YEAR}-{LAST_YEAR}, not {first if first < FIRST_YEAR else last}"
+            )
         with self._lock:
             table = self._table
-            if table is not None and table.first_year <= year <= table.last_year:
+            if table is not None and table.first_year <= first and last <= table.last_year:
                 return  # another thread got there first
-            spans = self._year_spans(year)
-            lo = wall_to_epoch_us(self.zone, datetime(year, 1, 1), as_end=False)
-            hi = wall_to_epoch_us(self.zone, datetime(year + 1, 1, 1), as_end=False)
+            if table is not None and first <= table.last_year and last >= table.first_year:
+                # Another thread covered part of the range: keep only the missing side.
+                if last > table.last_year:
+                    first = table.last_year + 1
+                else:
+                    last = table.first_year - 1
+            spans = [span for year in range(first, last + 1) for span in self._year_spans(year)]
+            lo = wall_to_epoch_us(self.zone, datetime(first, 1, 1), as_end=False)
+            hi = wall_to_epoch_us(self.zone, datetime(last + 1, 1, 1), as_end=False)
+            spans = _merge(spans)
             if table is None:
-                self._table = _build_table(spans, 0, year, year, lo, hi)
-            elif year == table.last_year + 1:
+                self._table = _build_table(spans, 0, first, last, lo, hi)
+            elif first == table.last_year + 1:
                 spans = _clamp_after(spans, table.ends[-1] if table.ends else table.lo)
                 merged = list(zip(table.starts, table.ends, strict=True)) + spans
                 self._table = _build_table(
-                    merged, table.pos_lo, table.first_year, year, table.lo, hi
+                    merged, table.pos_lo, table.first_year, last, table.lo, hi
                 )
-            elif year == table.first_year - 1:
+            elif last == table.first_year - 1:
                 first_start = table.starts[0] if table.starts else table.hi
                 spans = _clamp_before(spans, first_start)
                 total = sum(end - start for start, end in spans)
                 merged = spans + list(zip(table.starts, table.ends, strict=True))
                 self._table = _build_table(
-                    merged, table.pos_lo - total, year, table.last_year, lo, table.hi
+                    merged, table.pos_lo - total, first, table.last_year, lo, table.hi
                 )
             else:
-                raise AssertionError(f"year {year} is not adjacent to the covered years")
+                raise AssertionError(f"years {first}-{last} are not adjacent to the covered years")
 
     def _year_spans(self, year: int) -> list[tuple[int, int]]:
         """The working intervals of one local calendar year, in epoch µs, sorted and merged."""
+        self.years_built += 1
         holidays = self._holidays(year)
         week = self._week_us
         zone = self.zone
@@ -560,7 +616,11 @@ def _build_table(
 
 
 __all__ = [
+    "FIRST_YEAR",
+    "HORIZON_YEARS",
+    "LAST_YEAR",
     "UTC",
+    "CalendarRangeError",
     "WorkingCalendar",
     "from_epoch_us",
     "to_epoch_us",

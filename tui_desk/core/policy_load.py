@@ -172,10 +172,15 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
 def parse_policy_text(text: str, path: str = "<policy>") -> Policy:
     """Validate and build a policy from TOML text; raise PolicyError with all problems."""
     text = text.removeprefix("\ufeff")
+    deepest = _too_deep(text)
+    if deepest is not None:
+        raise PolicyError([_nesting_problem(text, path, deepest)])
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise PolicyError([_syntax_problem(error, text, path)]) from None
+    except RecursionError:  # nesting that _too_deep's bracket count could not see
+        raise PolicyError([_nesting_problem(text, path, 0)]) from None
     effective, problems = validate(raw, path=path, text=text)
     if problems:
         raise PolicyError(problems)
@@ -220,6 +225,52 @@ def _read_policy_file(path: str | os.PathLike[str]) -> str:
         reason = error.strerror or str(error)
         problem = _file_problem(shown, f"cannot read the policy file: {reason}", None)
     raise PolicyError([problem])
+
+
+def _too_deep(text: str) -> int | None:
+    """The offset where brackets ("[", "{") first nest deeper than MAX_NESTING, if they do.
+
+    Counted before parsing, without recursion, so that no nesting can exhaust the stack of
+    the parser. Brackets inside strings and comments do not count.
+    """
+    depth = offset = 0
+    length = len(text)
+    while offset < length:
+        char = text[offset]
+        if char == "#":
+            offset = _end_of(text, "\n", offset + 1) - 1
+        elif char in "\"'":
+            quotes = text[offset : offset + 3] if text.startswith(char * 3, offset) else char
+            close = _end_of(text, quotes, offset + len(quotes))
+            while char == '"' and close <= length and _escaped(text, close - len(quotes)):
+                close = _end_of(text, quotes, close - len(quotes) + 1)
+            offset = close - 1
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return offset
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        offset += 1
+    return None
+
+
+def _end_of(text: str, token: str, start: int) -> int:
+    """The offset just past the next `token` from `start` (the end of text if none)."""
+    found = text.find(token, start)
+    return len(text) if found < 0 else found + len(token)
+
+
+def _nesting_problem(text: str, path: str, offset: int) -> PolicyProblem:
+    line = text.count("\n", 0, offset) + 1
+    return PolicyProblem(
+        path=path,
+        line=line,
+        column=offset - (text.rfind("\n", 0, offset) + 1) + 1,
+        key="",
+        message=f"lists and tables are nested more than {MAX_NESTING} deep",
+        hint="a policy needs a few levels at most: look for brackets that are never closed",
+    )
 
 
 def _file_problem(path: str, message: str, hint: str | None) -> PolicyProblem:
@@ -687,6 +738,17 @@ _YEARLY_DATE = re.compile(r"^(\d{2})-(\d{2})$")
 _ESCALATION_AT = re.compile(r"^\s*(warning|breach)\s*(?:\+\s*(.*?))?\s*$")
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
 _DURATION_HINT = 'write it like "45m", "4h", "1h30m" or "2d" (units d, h, m, s; biggest first)'
+# The largest quota: far beyond any real plan, small enough for every computation on it.
+MAX_QUOTA_TICKETS = 1_000_000
+# How deeply tables and lists may nest: the schema needs 4 levels; tomllib itself recurses.
+MAX_NESTING = 16
+# SPEC §2: no duration or offset beyond 10 years, so that arithmetic on any valid policy
+# finishes in bounded time. Counted with "1d" as 24 h (a working day is never longer).
+MAX_DURATION = Duration(days=3652)
+_MAX_DURATION_SECONDS = MAX_DURATION.to_seconds(86_400)
+# A target plus the latest escalation offset must fall within 10 years of calendar time,
+# that is within this many whole weeks of the calendar's working hours (10 × 365 days).
+_REACH_WEEKS = 521
 
 
 MAX_BODY_SIZE_BOUNDS = (1_000, 100_000_000)  # 1KB .. 100MB: a message, not an archive
@@ -715,7 +777,7 @@ def _duration_value(value: Any) -> Duration:
             hint = f'durations are text with a unit: did you mean "{value}m" or "{value}h"?'
         raise _Bad(f"expected a duration in quotes, got {_show(value)}", hint)
     try:
-        return parse_duration(value)
+        parsed = parse_duration(value)
     except ValueError as error:
         reason = str(error)
         if "repeats the unit" in reason:
@@ -725,6 +787,18 @@ def _duration_value(value: Any) -> Duration:
         else:
             hint = _DURATION_HINT
         raise _Bad(f"{_show(value)} is not a duration", hint) from None
+    return _bounded(parsed, value)
+
+
+def _bounded(duration: Duration, value: Any) -> Duration:
+    """`duration` if it is at most MAX_DURATION, else _Bad (every duration and offset)."""
+    if duration.to_seconds(86_400) > _MAX_DURATION_SECONDS:
+        raise _Bad(
+            f"{_show(value)} is longer than 10 years",
+            f'durations and offsets may be at most 10 years: "{MAX_DURATION}" or '
+            f'"{MAX_DURATION.days * 24}h"',
+        )
+    return duration
 
 
 def _span_value(text: str) -> tuple[int, int]:
@@ -811,7 +885,7 @@ def _warn_at_value(value: Any) -> str:
         ) from None
     if before == Duration():
         raise _Bad(f"{_show(value)} would warn only at the deadline itself", hint)
-    return format_duration_spec(before)
+    return format_duration_spec(_bounded(before, value))
 
 
 def _escalation_at_value(value: Any) -> tuple[str, Duration | None]:
@@ -838,6 +912,7 @@ def _escalation_at_value(value: Any) -> tuple[str, Duration | None]:
         raise _Bad(f"{_show(value)}: {_show(extra)} is not a duration", _DURATION_HINT) from None
     if after == Duration():
         raise _Bad(f'{_show(value)} is the same as "breach"', 'write at = "breach"')
+    _bounded(after, value)
     return f"breach+{format_duration_spec(after)}", after
 
 
@@ -857,6 +932,84 @@ def _nominal_day_seconds(calendar: Mapping[str, Any]) -> int:
         return 86_400
     counts = Counter(lengths)
     return max(counts, key=lambda length: (counts[length], length))
+
+
+# Programs that run code given as an argument (SPEC §5: the notifier is argv, never a shell):
+# the options that take that code, as (long options, letters that may end a short cluster
+# like "-lc"). A placeholder inside such code would be run: `sh -c "notify-send {title}"`
+# with a subject "$(rm -rf ~)". Checked wherever they appear in the argv, so wrappers like
+# env, sudo, nice or timeout in front change nothing.
+_SHELLS = ("sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "busybox")
+_CODE_OPTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    **{shell: ((), "c") for shell in _SHELLS},
+    "su": (("--command",), "c"),
+    "python": ((), "c"),
+    "pypy": ((), "c"),
+    "perl": ((), "eE"),
+    "ruby": ((), "e"),
+    "node": (("--eval", "--print"), "ep"),
+    "nodejs": (("--eval", "--print"), "ep"),
+    "deno": (("eval",), ""),
+    "php": (("--run",), "r"),
+    "lua": ((), "e"),
+    "osascript": ((), "e"),
+    "pwsh": (("-command", "-encodedcommand"), "c"),
+    "powershell": (("-command", "-encodedcommand"), "c"),
+    "awk": (("--source",), "e"),
+    "gawk": (("--source",), "e"),
+    "env": (("--split-string",), "S"),  # env -S "sh -c '…'" splits the text into argv
+}
+# Programs whose every later argument is handed to a shell (ssh runs its command remotely).
+_SHELL_TAIL = ("ssh",)
+
+
+def _program_name(argument: str) -> str:
+    """The program an argv element names: "/usr/bin/python3.12" -> "python"."""
+    name = argument.rsplit("/", 1)[-1].lower().removesuffix(".exe")
+    return re.sub(r"[\d.]+$", "", name) or name
+
+
+def _placeholders_in_code(argv: Sequence[str]) -> list[tuple[int, str]]:
+    """(index, program) of each argument that a program will run as code while it holds a
+    {placeholder}."""
+    found: list[tuple[int, str]] = []
+    for position, argument in enumerate(argv):
+        program = _program_name(argument)
+        if program in _SHELL_TAIL:
+            found.extend(
+                (index, program)
+                for index in range(position + 1, len(argv))
+                if _has_placeholder(argv[index])
+            )
+            continue
+        if program not in _CODE_OPTIONS:
+            continue
+        long_options, letters = _CODE_OPTIONS[program]
+        for index in range(position + 1, len(argv) - 1):
+            option = argv[index]
+            takes_code = option.lower() in long_options or (
+                bool(letters)
+                and option.startswith("-")
+                and not option.startswith("--")
+                and option[-1:] in letters
+            )
+            code = index + 2 if argv[index + 1] == "--" and index + 2 < len(argv) else index + 1
+            if takes_code and _has_placeholder(argv[code]):
+                found.append((code, program))
+    return sorted(set(found))
+
+
+def _has_placeholder(argument: str) -> bool:
+    return any(name in NOTIFY_PLACEHOLDERS for name in _PLACEHOLDER.findall(argument))
+
+
+def _nominal_week_seconds(calendar: Mapping[str, Any]) -> int:
+    """The working time of an effective calendar's week, DST and holidays ignored."""
+    return sum(
+        (end - start) * 60
+        for day in WEEKDAYS
+        for start, end in (_span_value(text) for text in calendar.get(day, []))
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -933,6 +1086,7 @@ class _Validator:
         self.calendar_names: list[str] | None = None
         self.sla_names: list[str] | None = None
         self.day_seconds: dict[str, int] = {}  # by calendar: what "1d" means there
+        self.week_seconds: dict[str, int] = {}  # by calendar with hours: working time a week
         self.sla_calendars: dict[str, str] = {}
 
     def run(self, raw: dict[str, Any]) -> dict[str, Any]:
@@ -943,6 +1097,8 @@ class _Validator:
         calendars = self.calendars(raw.get("calendars"))
         slas = self.slas(raw.get("sla"))
         self.default_sla(raw.get("desk"), desk)
+        escalation = self.escalation(raw.get("escalation"))
+        self.targets_within_reach(slas, escalation)
         return {
             "desk": desk,
             "statuses": statuses,
@@ -951,7 +1107,7 @@ class _Validator:
             "sla": slas,
             "plans": self.plans(raw.get("plans")),
             "rules": self.rules(raw.get("rules")),
-            "escalation": self.escalation(raw.get("escalation")),
+            "escalation": escalation,
             "keys": self.keys(raw.get("keys")),
         }
 
@@ -1256,6 +1412,8 @@ class _Validator:
             effective[name] = self.calendar(table, (*key, name))
             if len(self.report.problems) == problems_before:
                 self.day_seconds[name] = _nominal_day_seconds(effective[name])
+                if not effective[name]["always"]:
+                    self.week_seconds[name] = _nominal_week_seconds(effective[name])
         return effective
 
     def calendar(self, table: dict[str, Any], key: Key) -> dict[str, Any]:
@@ -1415,7 +1573,78 @@ class _Validator:
                 "required: the targets per priority",
                 f'add [sla.{name}.targets] with e.g. normal = {{ first_response = "4h" }}',
             )
+        self.warn_before_targets(effective, key)
         return effective
+
+    def warn_before_targets(self, sla: dict[str, Any], key: Key) -> None:
+        """A fixed warn_at (a time before the deadline) must be shorter than every target it
+        applies to: otherwise that clock is in warning (and escalates) the moment it starts."""
+        warn_at = sla["warn_at"]
+        if warn_at is None or warn_at.endswith("%"):
+            return
+        before = parse_duration(warn_at)
+        day = self.day_seconds.get(sla["calendar"] or "")
+        too_short = []
+        for priority, clocks in sla["targets"].items():
+            for clock, text in clocks.items():
+                if text is None:
+                    continue
+                target = parse_duration(text)
+                if day is None and (target.days or before.days):
+                    continue  # "1d" is unknown without a valid calendar
+                if target.to_seconds(day or 0) <= before.to_seconds(day or 0):
+                    too_short.append(
+                        (target.to_seconds(day or 0), f"{priority}.{clock} = {_show(text)}")
+                    )
+        if too_short:
+            shortest = min(seconds for seconds, _ in too_short)
+            self.add(
+                (*key, "warn_at"),
+                f"{_show(warn_at)} is not shorter than the targets it applies to: "
+                + ", ".join(name for _, name in too_short)
+                + "; those clocks would be in warning (and escalate) the moment they start",
+                f"use a time shorter than {_show(format_duration_spec(Duration(seconds=shortest)))}, "
+                'or a share of each target like "75%"',
+            )
+
+    def targets_within_reach(self, slas: dict[str, Any], escalation: dict[str, Any]) -> None:
+        """Every target plus the latest escalation offset falls within 10 years of calendar
+        time on its SLA's calendar (SPEC §2), judged by the calendar's weekly hours: so a
+        calendar with a minute of work a week cannot take a "10h" target to the year 2600."""
+        offsets = []
+        for index, level in enumerate(escalation.get("levels", [])):
+            after = _escalation_at_value(level["at"])[1] if level.get("at") else None
+            if after:
+                offsets.append((after, ("escalation", "levels", index, "at")))
+        for name, sla in slas.items():
+            calendar = sla.get("calendar") or ""
+            week = self.week_seconds.get(calendar)
+            if not week:
+                continue  # an always calendar (plain elapsed time) or an invalid one
+            day = self.day_seconds[calendar]
+            reach = _REACH_WEEKS * week
+            where = (
+                f"more than 10 years of calendar {_show(calendar)} "
+                f"({format_duration_spec(Duration(seconds=week))} of working time a week)"
+            )
+            hint = "give the calendar more working hours, or shorten the durations"
+            latest, level_key = max(
+                ((after.to_seconds(day), at_key) for after, at_key in offsets),
+                default=(0, ()),
+            )
+            if latest > reach:
+                self.add(level_key, f"for SLA policy {_show(name)} this offset needs {where}", hint)
+                continue
+            for priority, clocks in sla["targets"].items():
+                for clock, text in clocks.items():
+                    if text is None or parse_duration(text).to_seconds(day) + latest <= reach:
+                        continue
+                    extra = " plus the latest escalation offset" if latest else ""
+                    self.add(
+                        ("sla", name, "targets", priority, clock),
+                        f"{_show(text)}{extra} needs {where}",
+                        hint,
+                    )
 
     def targets(self, value: Any, key: Key) -> dict[str, Any]:
         table = self.table(
@@ -1520,10 +1749,12 @@ class _Validator:
         tickets = value.get("tickets")
         if tickets is None:
             self.add((*key, "tickets"), "required: how many tickets per period", hint)
-        elif not _is_int(tickets) or tickets < 0:
+        elif not _is_int(tickets) or not 0 <= tickets <= MAX_QUOTA_TICKETS:
             self.add(
                 (*key, "tickets"),
-                f"expected a whole number of tickets (0 or more), got {_show(tickets)}",
+                f"expected a whole number of tickets from 0 to {MAX_QUOTA_TICKETS:,}, "
+                f"got {_show(tickets)}",
+                'for no limit write quota = "unlimited"',
             )
         per = None
         if "per" in value:
@@ -1648,7 +1879,9 @@ class _Validator:
             self.add(key, f"expected a list of arguments, got {_show(value)}", hint)
             return None
         argv = self.texts(value, key)
-        for index, argument in enumerate(argv or []):
+        if argv is None:
+            return None
+        for index, argument in enumerate(argv):
             for placeholder in _PLACEHOLDER.findall(argument):
                 if placeholder not in NOTIFY_PLACEHOLDERS:
                     self.add(
@@ -1658,6 +1891,24 @@ class _Validator:
                         or "placeholders: "
                         + ", ".join(f"{{{name}}}" for name in NOTIFY_PLACEHOLDERS),
                     )
+        for index, program in _placeholders_in_code(argv):
+            if program in _SHELL_TAIL:
+                hint = (
+                    f"{program} hands its arguments to a shell on the other side: "
+                    "call a script there that takes no text from the ticket"
+                )
+            else:
+                hint = (
+                    "pass each placeholder as an argument of its own and refer to it from "
+                    'the code, e.g. ["sh", "-c", "notify-send \\"$1\\" \\"$2\\"", "sh", '
+                    '"{title}", "{body}"]'
+                )
+            self.add(
+                (*key, index),
+                f"{_show(argv[index])} is code run by {program} with a placeholder inside it: "
+                "a ticket's subject or body would run as a command",
+                hint,
+            )
         return argv
 
     def levels(self, value: Any, key: Key) -> list[dict[str, Any]]:

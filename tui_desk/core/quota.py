@@ -180,7 +180,10 @@ def forecast_exhaustion(
         return None
     elapsed = max((now - start).total_seconds(), MIN_PACE_WINDOW.total_seconds())
     pace = used / elapsed  # credits per second
-    exhausted = now + timedelta(seconds=(limit - used) / pace)
+    seconds_left = (limit - used) / pace
+    if seconds_left >= (period.end - now).total_seconds():
+        return None  # decided before the sum, which could overflow for a large quota
+    exhausted = now + timedelta(seconds=seconds_left)
     exhausted = exhausted.replace(microsecond=0)
     return exhausted if exhausted < period.end else None
 
