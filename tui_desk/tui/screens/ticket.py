@@ -140,7 +140,11 @@ class TicketScreen(Screen[None]):
 
     # -- rendering ---------------------------------------------------------------------------------
 
-    def _show(self, detail: TicketDetail, quota: str | None = None) -> None:
+    def _show(
+        self, detail: TicketDetail, quota: str | None = None, *, to_end: bool = False
+    ) -> None:
+        """Show the ticket; `to_end` scrolls the thread to its last entry (what was just
+        written)."""
         self.detail = detail
         if quota is not None or detail.ticket.contract_id is None:
             self.quota_text = quota
@@ -157,10 +161,15 @@ class TicketScreen(Screen[None]):
         header.append_text(self._plan_line(detail))
         self.query_one("#ticket-header", Static).update(header)
         self.render_clocks()
+        self.call_later(self._fill_thread, detail, to_end)
+
+    async def _fill_thread(self, detail: TicketDetail, to_end: bool) -> None:
         thread = self.query_one("#thread", VerticalScroll)
         with self.app.batch_update():
-            thread.remove_children()
-            thread.mount_all(self._thread_widgets(detail))
+            await thread.remove_children()
+            await thread.mount_all(self._thread_widgets(detail))
+        if to_end:
+            thread.scroll_end(animate=False)  # once laid out, so the end is the new one
 
     def _plan_line(self, detail: TicketDetail) -> Text:
         t = detail.ticket
@@ -239,12 +248,16 @@ class TicketScreen(Screen[None]):
         self.load()
 
     def _done(self, label: str, detail: TicketDetail, advance: bool) -> None:
+        """Say what was done to which ticket, then move on (act-then-advance) or show the
+        ticket at what was just written."""
         self.last_draft = None
-        self.notify(label, timeout=3)
-        if advance and self.app.advance and self._neighbour(1) is not None:  # type: ignore[attr-defined]
+        target = self._neighbour(1)
+        if advance and self.app.advance and target is not None:  # type: ignore[attr-defined]
+            self.notify(f"#{self.ticket_id} {label} — now on #{target}", timeout=5, markup=False)
             self.action_next_ticket()
             return
-        self._show(detail)
+        self.notify(f"#{self.ticket_id} {label}", timeout=3, markup=False)
+        self._show(detail, to_end=True)
 
     def _version(self) -> int | None:
         return self.detail.ticket.version if self.detail else None
