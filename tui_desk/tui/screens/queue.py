@@ -26,7 +26,7 @@ from tui_desk.tui.changes import Changes, ask_change, describe
 from tui_desk.tui.widgets.clocks import clock_text
 from tui_desk.tui.widgets.table import Column, DeskTable
 
-MIN_PAGE = 40  # rows per SQL page at least; more load as the cursor nears the end
+MIN_PAGE = 40  # rows per SQL page at least; more load as the cursor nears either end
 # Views whose size changes only when the data does (not with the passing of time).
 STILL_VIEWS = frozenset({"all", "mine", "unassigned", "pending", "solved"})
 VIEWS: tuple[tuple[str, str], ...] = (
@@ -63,17 +63,23 @@ PRIORITY_STYLES = ("bold red", "yellow", "", "dim")
 
 
 class QueueTable(DeskTable):
-    """The queue's table: `enter` opens the ticket under the cursor; `G` goes to the last
-    ticket of the view, loading the pages in between."""
+    """The queue's table: `enter` opens the ticket under the cursor; `g` and `G` go to the
+    first and last ticket of the whole view, not only of the rows loaded."""
 
     BINDINGS = [*DeskTable.BINDINGS, Binding("enter", "select_cursor", "Open", id="open")]
 
-    class BottomWanted(Message):
-        """The operator asked for the last row of the view, loaded or not."""
+    class EndWanted(Message):
+        """The operator asked for the first (`last` false) or last row of the view."""
+
+        def __init__(self, last: bool) -> None:
+            super().__init__()
+            self.last = last
+
+    def action_scroll_top(self) -> None:
+        self.post_message(self.EndWanted(last=False))  # the screen knows where the view ends
 
     def action_scroll_bottom(self) -> None:
-        super().action_scroll_bottom()
-        self.post_message(self.BottomWanted())
+        self.post_message(self.EndWanted(last=True))
 
 
 def count_text(count: int) -> str:
@@ -139,7 +145,7 @@ class QueueScreen(Screen[None]):
         self._fingerprint: tuple[int, int] | None = None
         self._loading_more = False
         self._error: str | None = None
-        self._fetching: set[int] = set()  # rows whose clock inputs are being read
+        self.first = 0  # the position in the view of rows[0]: the rows are a window on it
         self._counted: tuple[int, int] | None = None
         self._counted_at = 0.0
         # The tabs' last counts and the data version they were counted at: a view without
@@ -209,9 +215,16 @@ class QueueScreen(Screen[None]):
 
     # -- loading (workers only: the UI never waits on the database) ---------------------------------
 
+    def refresh_rows(self) -> None:
+        """Load the rows shown again (the data changed), keeping the window and cursor."""
+        self.reload(start=self.first, size=len(self.rows))
+
     @work(thread=True, exclusive=True, group="queue-load")
-    def reload(self, text: str | None = None) -> None:
-        """Load the first page; with `text`, a filter typed in the box, which becomes the
+    def reload(
+        self, text: str | None = None, start: int = 0, size: int = 0, end: str | None = None
+    ) -> None:
+        """Load a page of the view from position `start` (at least `size` rows), or with
+        `end` ("first", "last") that end's page with the cursor on it. With `text`, a filter typed in the box, which becomes the
         queue's filter only if it is valid (else the box stays open with the reason)."""
         desk = self.app.reader  # type: ignore[attr-defined]
         try:
@@ -225,13 +238,18 @@ class QueueScreen(Screen[None]):
         known = None  # the view's size from the tabs' counts, when they can tell it
         if counts is not None and not self.query_text.strip() and self.view in STILL_VIEWS:
             known = counts[1].get(self.view)
+        limit = max(self.page_size, size)
+        if end == "last":  # `G`: the view's last page, not every page before it
+            known = listing.queue_count(desk, flt)
+            start = max(0, known - limit)
         page = listing.queue_page(
-            desk, flt, limit=self.page_size, order=self.order, count=known is None
+            desk, flt, limit=limit, offset=start, order=self.order, count=known is None
         )
         rows, histories, total, fingerprint = page.rows, page.histories, page.total, page.version
         if total is None:
-            assert counts is not None and known is not None
-            total = known if counts[0] == fingerprint else listing.queue_count(desk, flt)
+            assert known is not None
+            fresh = end == "last" or (counts is not None and counts[0] == fingerprint)
+            total = known if fresh else listing.queue_count(desk, flt)
         # The tabs' counts do not depend on the view shown: count again when the data
         # changed, or every half minute as tickets cross into "at risk" and "breached";
         # after the rows are painted, so that the page shows first.
@@ -239,7 +257,9 @@ class QueueScreen(Screen[None]):
         recount = fingerprint != self._counted or stamp - self._counted_at > COUNTS_MAX_AGE
         if recount:
             self._counted, self._counted_at = fingerprint, stamp
-        self.app.call_from_thread(self._show_rows, rows, histories, total, fingerprint, recount)
+        self.app.call_from_thread(
+            self._show_rows, rows, histories, total, fingerprint, recount, start, end
+        )
 
     @work(thread=True, exclusive=True, group="queue-counts")
     def count_views(self) -> None:
@@ -260,42 +280,25 @@ class QueueScreen(Screen[None]):
             self.query_one(f"#view-{key}", Tab).label = label
 
     @work(thread=True, exclusive=True, group="queue-more")
-    def load_more(self) -> None:
+    def load_more(self, before: bool = False) -> None:
+        """The page after the rows loaded, or the one before them."""
         desk = self.app.reader  # type: ignore[attr-defined]
+        start = max(0, self.first - self.page_size) if before else self.first + len(self.rows)
+        limit = self.first - start if before else self.page_size
         page = listing.queue_page(
-            desk,
-            self.current_filter(),
-            limit=self.page_size,
-            offset=len(self.rows),
-            order=self.order,
-            count=False,
+            desk, self.current_filter(), limit=limit, offset=start, order=self.order, count=False
         )
-        self.app.call_from_thread(self._append_rows, page.rows, page.histories)
-
-    @work(thread=True, exclusive=True, group="queue-more")
-    def load_rest(self) -> None:
-        """Every row after the loaded ones (for `G`): the rows in one query, the clocks'
-        inputs only for the last screenful; the others are read when they come on screen."""
-        desk = self.app.reader  # type: ignore[attr-defined]
-        rows = listing.queue(desk, self.current_filter(), offset=len(self.rows), order=self.order)
-        found = listing.histories(desk, [row.id for row in rows[-self.page_size :]])
-        self.app.call_from_thread(self._append_rows, rows, found, True)
-
-    @work(thread=True, group="queue-histories")
-    def load_histories(self, ticket_ids: list[int]) -> None:
-        found = listing.histories(self.app.reader, ticket_ids)  # type: ignore[attr-defined]
-        self.app.call_from_thread(self._histories_loaded, found)
-
-    def _histories_loaded(self, found: dict[int, TicketHistory]) -> None:
-        self._fetching.difference_update(found)
-        self.histories.update(found)
-        self.tick()
+        window = (self.first, len(self.rows))  # a page for these rows, not for a newer window
+        if before:
+            self.app.call_from_thread(self._prepend_rows, page.rows, page.histories, start, window)
+        else:
+            self.app.call_from_thread(self._append_rows, page.rows, page.histories, window)
 
     @work(thread=True, exclusive=True, group="queue-watch")
     def check_for_changes(self) -> None:
         fingerprint = listing.data_version(self.app.reader)  # type: ignore[attr-defined]
         if fingerprint != self._fingerprint:
-            self.app.call_from_thread(self.reload)
+            self.app.call_from_thread(self.refresh_rows)
         elif time.monotonic() - self._counted_at > COUNTS_MAX_AGE:
             self._counted_at = time.monotonic()
             self.app.call_from_thread(self.count_views)
@@ -307,10 +310,13 @@ class QueueScreen(Screen[None]):
         total: int,
         fingerprint: tuple[int, int],
         recount: bool = False,
+        first: int = 0,
+        end: str | None = None,
     ) -> None:
         table = self.query_one(QueueTable)
-        selected = self._selected_id()
+        selected = None if end else self._selected_id()
         self.rows, self.histories, self.total = rows, histories, total
+        self.first = first
         self._clocks = {}
         self._fingerprint = fingerprint
         self._show_error(None)
@@ -318,18 +324,46 @@ class QueueScreen(Screen[None]):
             table.set_rows((str(ticket.id), self._cells(ticket)) for ticket in rows)
             if selected is not None and str(selected) in table.rows:
                 table.move_cursor(row=table.get_row_index(str(selected)), animate=False)
+            elif end == "last" and rows:
+                table.move_cursor(row=len(rows) - 1, animate=False)
         self._render_empty()
         self._render_status()
         if recount:
             self.call_after_refresh(self.count_views)
         self.call_after_refresh(self.app.open_desk_soon)  # type: ignore[attr-defined]
 
+    def _prepend_rows(
+        self,
+        rows: list[TicketSummary],
+        histories: dict[int, TicketHistory],
+        first: int,
+        window: tuple[int, int],
+    ) -> None:
+        """The page before the window, put before it; the cursor stays on its ticket."""
+        self._loading_more = False
+        if window != (self.first, len(self.rows)):
+            return  # the rows were reloaded meanwhile
+        table = self.query_one(QueueTable)
+        known = {r.id for r in self.rows}
+        new = [ticket for ticket in rows if ticket.id not in known]
+        self.histories.update(histories)
+        self.rows = new + self.rows
+        self.first = first
+        cursor = table.cursor_row + len(new)
+        with self.app.batch_update():
+            table.set_rows((str(ticket.id), self._cells(ticket)) for ticket in self.rows)
+            table.move_cursor(row=cursor, animate=False)
+        self._render_status()
+
     def _append_rows(
         self,
         rows: list[TicketSummary],
         histories: dict[int, TicketHistory],
-        to_bottom: bool = False,
+        window: tuple[int, int],
     ) -> None:
+        self._loading_more = False
+        if window != (self.first, len(self.rows)):
+            return  # the rows were reloaded meanwhile
         table = self.query_one(QueueTable)
         self.histories.update(histories)
         for ticket_id in histories:
@@ -339,9 +373,6 @@ class QueueScreen(Screen[None]):
         self.rows.extend(new)
         with self.app.batch_update():
             table.add_cell_rows((str(ticket.id), self._cells(ticket)) for ticket in new)
-            if to_bottom and self.rows:
-                table.move_cursor(row=len(self.rows) - 1, animate=False)
-        self._loading_more = False
         self._render_status()
 
     def _show_error(self, message: str | None) -> None:
@@ -413,18 +444,12 @@ class QueueScreen(Screen[None]):
         return [clock_text(sla.clocks[name]) for name in CLOCK_COLUMNS]
 
     def tick(self) -> None:
-        """Re-render the countdowns of the rows on screen only (reading the clock inputs of
-        rows that came on screen without them)."""
+        """Re-render the countdowns of the rows on screen only."""
         table = self.query_one(QueueTable)
         if not self.rows:
             return
         first = max(0, int(table.scroll_y))
         visible = self.rows[first : first + table.size.height + 1]
-        missing = [t.id for t in visible if t.id not in self.histories]
-        missing = [ticket_id for ticket_id in missing if ticket_id not in self._fetching]
-        if missing:
-            self._fetching.update(missing)
-            self.load_histories(missing)
         with self.app.batch_update():
             for ticket in visible:
                 if ticket.id in self.histories:
@@ -444,7 +469,7 @@ class QueueScreen(Screen[None]):
 
     def _render_status(self) -> None:
         table = self.query_one(QueueTable)
-        position = table.cursor_row + 1 if self.rows else 0
+        position = self.first + table.cursor_row + 1 if self.rows else 0
         text = Text.assemble(
             (f" {dict(VIEWS)[self.view]}: ", "bold"), f"{position} of {self.total}"
         )
@@ -479,17 +504,27 @@ class QueueScreen(Screen[None]):
     def show_view(self, view: str) -> None:
         self.query_one(Tabs).active = f"view-{view}"
 
-    def on_queue_table_bottom_wanted(self) -> None:
-        if len(self.rows) < self.total:
-            self._loading_more = True
-            self.load_rest()
+    def on_queue_table_end_wanted(self, event: QueueTable.EndWanted) -> None:
+        """`g`/`G`: to that end of the view, loading its page when the rows do not hold it."""
+        table = self.query_one(QueueTable)
+        if event.last and self.first + len(self.rows) < self.total:
+            self.reload(end="last")
+        elif not event.last and self.first > 0:
+            self.reload(end="first")
+        elif self.rows:
+            table.move_cursor(row=len(self.rows) - 1 if event.last else 0, animate=False)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._render_status()
-        near_end = event.cursor_row >= len(self.rows) - 5
-        if not self._loading_more and near_end and len(self.rows) < self.total:
+        if self._loading_more:
+            return
+        row = self.query_one(QueueTable).cursor_row  # where it is now, not where it was
+        if row >= len(self.rows) - 5 and self.first + len(self.rows) < self.total:
             self._loading_more = True
             self.load_more()
+        elif row < 5 and self.first > 0:
+            self._loading_more = True
+            self.load_more(before=True)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open()
@@ -501,7 +536,7 @@ class QueueScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         if self._fingerprint is not None:
-            self.reload()
+            self.refresh_rows()
 
     def apply_filter(self, text: str) -> None:
         self.query_text = text
@@ -531,7 +566,7 @@ class QueueScreen(Screen[None]):
             self.query_one(QueueTable).focus()
         elif self.marked:
             self.marked.clear()
-            self.reload()
+            self.refresh_rows()
         elif self.query_text:
             self.apply_filter("")
         self._render_status()
@@ -542,7 +577,7 @@ class QueueScreen(Screen[None]):
             self.app.open_ticket(selected, [r.id for r in self.rows])  # type: ignore[attr-defined]
 
     def action_reload(self) -> None:
-        self.reload()
+        self.refresh_rows()
 
     def action_next_view(self) -> None:
         self.query_one(Tabs).action_next_tab()
@@ -595,4 +630,4 @@ class QueueScreen(Screen[None]):
         for ticket_id, message in result.failed:
             self.notify(f"#{ticket_id}: {message}", severity="error", timeout=8)
         self.marked.difference_update(result.changed)
-        self.reload()
+        self.refresh_rows()
