@@ -283,16 +283,15 @@ class QueueScreen(Screen[None]):
     def load_more(self, before: bool = False) -> None:
         """The page after the rows loaded, or the one before them."""
         desk = self.app.reader  # type: ignore[attr-defined]
-        start = max(0, self.first - self.page_size) if before else self.first + len(self.rows)
-        limit = self.first - start if before else self.page_size
+        window = (self.first, len(self.rows))  # a page for these rows, not for a newer window
+        start = max(0, window[0] - self.page_size) if before else sum(window)
+        limit = window[0] - start if before else self.page_size
         page = listing.queue_page(
             desk, self.current_filter(), limit=limit, offset=start, order=self.order, count=False
         )
-        window = (self.first, len(self.rows))  # a page for these rows, not for a newer window
-        if before:
-            self.app.call_from_thread(self._prepend_rows, page.rows, page.histories, start, window)
-        else:
-            self.app.call_from_thread(self._append_rows, page.rows, page.histories, window)
+        self.app.call_from_thread(
+            self._add_page, page.rows, page.histories, window, start if before else None
+        )
 
     @work(thread=True, exclusive=True, group="queue-watch")
     def check_for_changes(self) -> None:
@@ -332,47 +331,34 @@ class QueueScreen(Screen[None]):
             self.call_after_refresh(self.count_views)
         self.call_after_refresh(self.app.open_desk_soon)  # type: ignore[attr-defined]
 
-    def _prepend_rows(
-        self,
-        rows: list[TicketSummary],
-        histories: dict[int, TicketHistory],
-        first: int,
-        window: tuple[int, int],
-    ) -> None:
-        """The page before the window, put before it; the cursor stays on its ticket."""
-        self._loading_more = False
-        if window != (self.first, len(self.rows)):
-            return  # the rows were reloaded meanwhile
-        table = self.query_one(QueueTable)
-        known = {r.id for r in self.rows}
-        new = [ticket for ticket in rows if ticket.id not in known]
-        self.histories.update(histories)
-        self.rows = new + self.rows
-        self.first = first
-        cursor = table.cursor_row + len(new)
-        with self.app.batch_update():
-            table.set_rows((str(ticket.id), self._cells(ticket)) for ticket in self.rows)
-            table.move_cursor(row=cursor, animate=False)
-        self._render_status()
-
-    def _append_rows(
+    def _add_page(
         self,
         rows: list[TicketSummary],
         histories: dict[int, TicketHistory],
         window: tuple[int, int],
+        first: int | None = None,
     ) -> None:
+        """A page next to the rows shown: after them, or before them when `first` (the
+        view position it starts at) is given; the cursor stays on its ticket. A page read
+        for rows that were reloaded meanwhile is dropped."""
         self._loading_more = False
         if window != (self.first, len(self.rows)):
-            return  # the rows were reloaded meanwhile
+            return
         table = self.query_one(QueueTable)
         self.histories.update(histories)
         for ticket_id in histories:
             self._clocks.pop(ticket_id, None)
         known = {r.id for r in self.rows}
         new = [ticket for ticket in rows if ticket.id not in known]
-        self.rows.extend(new)
         with self.app.batch_update():
-            table.add_cell_rows((str(ticket.id), self._cells(ticket)) for ticket in new)
+            if first is None:
+                self.rows.extend(new)
+                table.add_cell_rows((str(ticket.id), self._cells(ticket)) for ticket in new)
+            else:
+                cursor = table.cursor_row + len(new)
+                self.rows, self.first = new + self.rows, first
+                table.set_rows((str(ticket.id), self._cells(ticket)) for ticket in self.rows)
+                table.move_cursor(row=cursor, animate=False)
         self._render_status()
 
     def _show_error(self, message: str | None) -> None:
