@@ -82,6 +82,7 @@ def test_the_demo_opens_as_its_lead_operator(
 
     opened: dict[str, object] = {}
     monkeypatch.setattr(app_module, "run_app", lambda *a, **kw: opened.update(kw) or 0)
+    monkeypatch.setenv("TEXTUAL_DRIVER", "headless")  # no terminal needed: run_app is stubbed
     db = tmp_path / "demo.sqlite3"
     assert cli.main(["--db", str(db), "demo", "--tickets", "3"]) == 0
     assert opened["operator"] == "ana"
