@@ -283,10 +283,13 @@ def cmd_demo(ctx: Context) -> int:
         )
     if args.no_open:
         return 0
+    from tui_desk.demo import OPERATORS
     from tui_desk.tui.app import run_app
 
+    # The demo opens as its lead operator, without asking (--as picks another).
+    lead = next(name for name, role in OPERATORS if role == "lead")
     return run_app(
-        ctx.locations, policy=ctx.policy, db=db, now=ctx.now(), operator=ctx.args.global_as
+        ctx.locations, policy=ctx.policy, db=db, now=ctx.now(), operator=ctx.args.global_as or lead
     )
 
 

@@ -44,3 +44,24 @@ def make_app(demo_desk: HelpDesk):
         return DeskApp(demo_desk, operator="ana", clock=lambda: DEMO_NOW, live=False)
 
     return _make
+
+
+@pytest.fixture
+def small_desk(tmp_path: Path) -> Iterator[HelpDesk]:
+    """The small fixed desk of small_desk.py (own policy, fixed instants)."""
+    from tests.functional.small_desk import build_small_desk
+
+    desk = build_small_desk(str(tmp_path / "small.sqlite3"))
+    yield desk
+    desk.engine.dispose()
+
+
+@pytest.fixture
+def make_small_app(small_desk: HelpDesk):
+    from tests.functional.small_desk import SMALL_NOW
+    from tui_desk.tui.app import DeskApp
+
+    def _make() -> DeskApp:
+        return DeskApp(small_desk, operator="ana", clock=lambda: SMALL_NOW, live=False)
+
+    return _make

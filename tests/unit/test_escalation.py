@@ -588,7 +588,7 @@ def test_the_view_lists_highest_level_first_then_longest_overdue(
     assert rows[0].since == at("2026-11-16 11:00") and not rows[0].acknowledged
 
 
-def test_about_to_escalate_is_grouped_by_next_working_hour_today_and_tomorrow(
+def test_about_to_escalate_is_grouped_by_the_next_hour_today_and_tomorrow_on_the_desks_clock(
     desk: HelpDesk, clock: FrozenClock
 ) -> None:
     soon = new_ticket(desk, "2026-11-16 09:00")  # lead at 10:30
@@ -602,11 +602,13 @@ def test_about_to_escalate_is_grouped_by_next_working_hour_today_and_tomorrow(
     )
     assert (upcoming[today].window, upcoming[today].at) == ("today", at("2026-11-16 15:45"))
 
+    # 60 working minutes away but a night away on the desk's clock: tomorrow, so that the
+    # groups read in order.
     overnight = new_ticket(desk, "2026-11-16 17:00")  # warns Tuesday 09:30: 60 working min
     tomorrow = new_ticket(desk, "2026-11-16 17:00", priority="low")  # warns Tuesday 14:45
     clock.at = at("2026-11-16 17:30")
     upcoming = {u.ticket_id: u for u in escalation_overview(desk).upcoming}
-    assert (upcoming[overnight].window, upcoming[overnight].working_seconds) == ("next_hour", 3600)
+    assert (upcoming[overnight].window, upcoming[overnight].working_seconds) == ("tomorrow", 3600)
     assert (upcoming[tomorrow].window, upcoming[tomorrow].at) == (
         "tomorrow",
         at("2026-11-17 14:45"),

@@ -64,7 +64,7 @@ _OPERATOR = Operator.__table__  # type: ignore[attr-defined]
 
 UpcomingWindow = Literal["next_hour", "today", "tomorrow"]
 UPCOMING_WINDOWS: tuple[tuple[UpcomingWindow, str], ...] = (
-    ("next_hour", "within the next working hour"),
+    ("next_hour", "within the next hour"),
     ("today", "later today"),
     ("tomorrow", "tomorrow"),
 )
@@ -1035,8 +1035,10 @@ def escalation_overview(desk: HelpDesk, now: datetime | None = None) -> Escalati
         )
         working = max(0, left_us // 1_000_000)
         day = nxt.at.astimezone(zone).date()
+        # The groups follow the desk's clock so that they read in order: the next hour,
+        # the rest of today, tomorrow (an hour of working time left may be a night away).
         window: UpcomingWindow
-        if working <= 3600:
+        if nxt.at - now <= timedelta(hours=1):
             window = "next_hour"
         elif day == today:
             window = "today"

@@ -63,12 +63,14 @@ class QueueFilter:
     priorities: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     customers: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
     assignees: tuple[str | None, ...] = ()
     exclude_assignees: tuple[str | None, ...] = ()
     exclude_statuses: tuple[str, ...] = ()
     exclude_priorities: tuple[str, ...] = ()
     exclude_tags: tuple[str, ...] = ()
     exclude_customers: tuple[str, ...] = ()
+    exclude_channels: tuple[str, ...] = ()
     words: tuple[str, ...] = ()
     deadline_before: datetime | None = None
     deadline_after: datetime | None = None
@@ -337,6 +339,10 @@ def where(flt: QueueFilter, params: list[Any]) -> str:
         one_of("ticket.status_category", flt.categories)
     if flt.priorities:
         one_of("ticket.priority", flt.priorities)
+    if flt.channels:
+        one_of("ticket.channel", flt.channels)
+    if flt.exclude_channels:
+        one_of("ticket.channel", flt.exclude_channels, negate=True)
     for tag in flt.tags:
         params.append(tag)
         conds.append(f"EXISTS ({_HAS_TAG})")

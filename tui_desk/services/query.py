@@ -4,7 +4,12 @@
 
 `key:value` terms of one key are alternatives (any of); different keys must all hold; a
 leading `-` excludes; bare words must all appear in the subject. `assignee:me` is the
-current operator, `assignee:none` the unassigned tickets; `id:12` finds one ticket.
+current operator, `assignee:none` the unassigned tickets; `id:12` finds one ticket;
+`channel:phone` the tickets that came in by phone.
+
+Given a desk, names are checked against the store: a filter on an operator, customer, tag
+or channel that does not exist is a mistake to explain ("no operator named 'bob' — did you
+mean 'bo'?"), not an empty queue.
 """
 
 from __future__ import annotations
@@ -14,10 +19,18 @@ import shlex
 from dataclasses import dataclass, field, replace
 
 from tui_desk.core.policy import Policy
-from tui_desk.services.base import BadInput
+from tui_desk.services.base import BadInput, DeskBase
 from tui_desk.services.listing import QueueFilter
 
-KEYS = ("status", "tag", "priority", "customer", "assignee", "id")
+KEYS = ("status", "tag", "priority", "customer", "assignee", "channel", "id")
+_ANYONE = ("me", "none", "nobody", "unassigned")
+# What a name of each kind is checked against: (noun, SQL listing every known value).
+_NAMED = {
+    "assignee": ("operator named", "SELECT name FROM operator ORDER BY name"),
+    "customer": ("customer name contains", "SELECT name FROM customer ORDER BY name"),
+    "tag": ("ticket has the tag", "SELECT DISTINCT tag FROM ticket_tag ORDER BY tag"),
+    "channel": ("ticket came in by", "SELECT DISTINCT channel FROM ticket ORDER BY channel"),
+}
 
 
 @dataclass
@@ -61,6 +74,7 @@ def _example(key: str) -> str:
         "priority": "high",
         "customer": "acme",
         "assignee": "me",
+        "channel": "email",
         "id": "12",
     }[key]
 
@@ -81,16 +95,72 @@ def _people(values: list[str], me: str | None) -> tuple[str | None, ...]:
             if not me:
                 raise BadInput("assignee:me needs to know who you are: start with --as NAME")
             out.append(me)
-        elif value.lower() in ("none", "nobody", "unassigned"):
+        elif value.lower() in _ANYONE:
             out.append(None)
         else:
             out.append(value)
     return tuple(out)
 
 
-def apply_query(base: QueueFilter, text: str, policy: Policy, me: str | None) -> QueueFilter:
-    """The view's filter narrowed by a query; raises BadInput with a readable message."""
+def _check_names(terms: _Terms, desk: DeskBase) -> None:
+    """Every operator, customer, tag and channel the query names exists in the store."""
+    wanted = {
+        key: [*terms.include.get(key, []), *terms.exclude.get(key, [])]
+        for key in _NAMED
+        if terms.include.get(key) or terms.exclude.get(key)
+    }
+    if not wanted:
+        return
+    with desk.reading() as reader:
+        known = {key: [str(row[0]) for row in reader.rows(_NAMED[key][1])] for key in wanted}
+    for key, values in wanted.items():
+        folded = [name.casefold() for name in known[key]]
+        for value in values:
+            needle = value.casefold()
+            if key == "assignee" and needle in _ANYONE:
+                continue
+            if key == "customer":  # a part of the name, any case
+                found = any(needle in name for name in folded)
+            elif key == "assignee":  # operators are named exactly
+                found = value in known[key]
+            else:
+                found = needle in folded
+            if not found:
+                raise BadInput(_unknown(key, value, known[key]))
+
+
+def _unknown(key: str, value: str, known: list[str]) -> str:
+    noun = _NAMED[key][0]
+    lowered = {name.casefold(): name for name in known}
+    close = difflib.get_close_matches(value.casefold(), list(lowered), n=1, cutoff=0.5)
+    if close:
+        return f"no {noun} {value!r} — did you mean {key}:{_quoted(lowered[close[0]])}?"
+    if not known:
+        return f"no {noun} {value!r}: there are none yet"
+    listed = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
+    return f"no {noun} {value!r} (known: {listed})"
+
+
+def _quoted(name: str) -> str:
+    return f'"{name}"' if " " in name else name
+
+
+def _canonical(values: list[str]) -> tuple[str, ...]:
+    return tuple(v.lower() for v in values)
+
+
+def apply_query(
+    base: QueueFilter,
+    text: str,
+    policy: Policy,
+    me: str | None,
+    desk: DeskBase | None = None,
+) -> QueueFilter:
+    """The view's filter narrowed by a query; raises BadInput with a readable message.
+    With `desk`, names that exist nowhere in the store are refused too (see module doc)."""
     terms = _terms(text)
+    if desk is not None:
+        _check_names(terms, desk)
     inc, exc = terms.include, terms.exclude
     flt = base
     if "status" in inc:
@@ -98,7 +168,9 @@ def apply_query(base: QueueFilter, text: str, policy: Policy, me: str | None) ->
     if "priority" in inc:
         flt = replace(flt, priorities=_check(inc["priority"], policy.priorities.order, "priority"))
     if "tag" in inc:
-        flt = replace(flt, tags=flt.tags + tuple(v.lower() for v in inc["tag"]))
+        flt = replace(flt, tags=flt.tags + _canonical(inc["tag"]))
+    if "channel" in inc:
+        flt = replace(flt, channels=_canonical(inc["channel"]))
     if "customer" in inc:
         flt = replace(flt, customers=flt.customers + tuple(inc["customer"]))
     if "assignee" in inc:
@@ -116,7 +188,9 @@ def apply_query(base: QueueFilter, text: str, policy: Policy, me: str | None) ->
         excluded = _check(exc["priority"], policy.priorities.order, "priority")
         flt = replace(flt, exclude_priorities=excluded)
     if "tag" in exc:
-        flt = replace(flt, exclude_tags=tuple(v.lower() for v in exc["tag"]))
+        flt = replace(flt, exclude_tags=_canonical(exc["tag"]))
+    if "channel" in exc:
+        flt = replace(flt, exclude_channels=_canonical(exc["channel"]))
     if "assignee" in exc:
         flt = replace(flt, exclude_assignees=_people(exc["assignee"], me))
     if "customer" in exc:

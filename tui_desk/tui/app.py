@@ -103,9 +103,11 @@ class DeskApp(App[int]):
         live: bool = True,
         locations: Locations | None = None,
         open_desk: Callable[[], HelpDesk] | None = None,
+        store: str | None = None,
     ) -> None:
         """`desk` is the full HelpDesk, or a ReadOnlyDesk together with `open_desk`, which
-        builds the full one when first needed."""
+        builds the full one when first needed. `store` keys what is remembered about this
+        store (who you are on it; see state.store_key)."""
         super().__init__()
         self._reader = desk
         self._full: HelpDesk | None = None if open_desk else desk  # type: ignore[assignment]
@@ -115,12 +117,13 @@ class DeskApp(App[int]):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.live = live
         self.locations = locations
+        self.store = store
         self.settings = state.load() if live else {}
         self.operator = (
             operator
             or desk.default_operator
             or os.environ.get("TUI_DESK_OPERATOR")
-            or self.settings.get("operator")
+            or state.operator_for(self.settings, store)
         )
         self.set_default_operator(self.operator)
         self.advance = bool(self.settings.get("advance", True))
@@ -229,7 +232,17 @@ class DeskApp(App[int]):
         self.call_from_thread(self._operators_loaded, names)
 
     def _operators_loaded(self, names: list[str]) -> None:
+        """An operator this store does not have is never used: say so, and ask."""
         self.operator_names = names
+        if self.operator is not None and self.operator not in names:
+            self.notify(
+                f"No operator named {self.operator!r} on this store: pick who you are.",
+                severity="warning",
+                markup=False,
+            )
+            self.operator = None
+            self.set_default_operator(None)
+            self._operator_changed()
         if self.operator is None and names:
             self.choose_operator()
 
@@ -284,8 +297,13 @@ class DeskApp(App[int]):
     def set_operator(self, name: str) -> None:
         self.operator = name
         self.set_default_operator(name)
-        self.remember(operator=name)
-        self.notify(f"You are {name}.")
+        if self.store is not None:
+            self.settings = state.with_operator(self.settings, self.store, name)
+            self.remember()
+        self.notify(f"You are {name}.", markup=False)
+        self._operator_changed()
+
+    def _operator_changed(self) -> None:
         self.refresh_bindings()
         for screen in self.screen_stack:
             if hasattr(screen, "on_operator_changed"):
@@ -417,10 +435,21 @@ def run_app(
     # is open: the first page needs only clocks computed under this policy.
     if lite is not None and lite.is_current(escalations=False):
         app = DeskApp(
-            lite, operator=operator, clock=clock, locations=locations, open_desk=open_desk
+            lite,
+            operator=operator,
+            clock=clock,
+            locations=locations,
+            open_desk=open_desk,
+            store=state.store_key(db),
         )
     else:  # the store needs creating, upgrading or recomputing first
-        app = DeskApp(open_desk(), operator=operator, clock=clock, locations=locations)
+        app = DeskApp(
+            open_desk(),
+            operator=operator,
+            clock=clock,
+            locations=locations,
+            store=state.store_key(db),
+        )
     app.run()
     for desk in opened:
         desk.engine.dispose()

@@ -1,5 +1,9 @@
-"""What the TUI remembers between runs (who you are, theme, act-then-advance), kept in a
-small JSON file beside the policy in the user config dir. Never policy, never data."""
+"""What the TUI remembers between runs (theme, act-then-advance, and who you are on each
+store), kept in a small JSON file beside the policy in the user config dir. Never policy,
+never data.
+
+Who you are belongs to a store: the operator picked on one store is remembered under that
+store's key (its resolved file, or its URL) and never offered to another."""
 
 from __future__ import annotations
 
@@ -11,6 +15,9 @@ from typing import Any
 import platformdirs
 
 from tui_desk.paths import APP
+from tui_desk.store.lite import sqlite_file
+
+OPERATORS = "operators"  # {store key: operator name}
 
 
 def state_path() -> Path:
@@ -35,3 +42,30 @@ def save(values: dict[str, Any]) -> None:
         os.replace(tmp, path)
     except OSError:
         pass
+
+
+def store_key(db: str) -> str:
+    """The key a store's remembered operator is kept under: its file, resolved, or its URL."""
+    path = sqlite_file(db)
+    return str(path) if path is not None else db
+
+
+def operator_for(values: dict[str, Any], store: str | None) -> str | None:
+    remembered = values.get(OPERATORS)
+    if store is None or not isinstance(remembered, dict):
+        return None
+    name = remembered.get(store)
+    return name if isinstance(name, str) else None
+
+
+def with_operator(values: dict[str, Any], store: str, name: str) -> dict[str, Any]:
+    """`values` remembering `name` on `store`, forgetting stores whose file is gone (the
+    demo's temporary stores, say)."""
+    remembered = values.get(OPERATORS)
+    kept = {
+        key: value
+        for key, value in (remembered.items() if isinstance(remembered, dict) else ())
+        if "://" in key or Path(key).exists()
+    }
+    kept[store] = name
+    return {**{k: v for k, v in values.items() if k != "operator"}, OPERATORS: kept}

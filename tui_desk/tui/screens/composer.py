@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, Select, TextArea
+from textual.widgets import Label, Select, Static, TextArea
 
 from tui_desk.tui.text import user_text
 from tui_desk.tui.widgets.fields import DraftArea
@@ -61,10 +61,9 @@ class ComposerScreen(ModalScreen[Draft | None]):
                     yield Select(
                         ((s, s) for s in self.statuses), prompt="(unchanged)", id="composer-status"
                     )
-                yield Label(
-                    Text("ctrl+s send · ctrl+e $EDITOR · esc cancel", style="dim"),
-                    id="composer-hint",
-                )
+            yield Static(
+                Text("ctrl+s send · ctrl+e $EDITOR · esc cancel", style="dim"), id="composer-hint"
+            )
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()

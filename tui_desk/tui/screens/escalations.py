@@ -5,15 +5,14 @@ longest overdue; and what is about to catch fire (next working hour, later today
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from textual.widgets.data_table import ColumnKey
 
 from tui_desk.services import (
     UPCOMING_WINDOWS,
@@ -24,38 +23,40 @@ from tui_desk.services import (
     acknowledge,
 )
 from tui_desk.tui.text import user_text
-from tui_desk.tui.widgets.table import DeskTable
+from tui_desk.tui.widgets.table import Column, DeskTable
+from tui_desk.tui.widgets.when import short_instant
 
-ESCALATED_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("level", "Level", 14),
-    ("id", "#", 6),
-    ("subject", "Subject", None),
-    ("clock", "Clock", 14),
-    ("overdue", "Time left", 10),
-    ("since", "Since", 16),
-    ("assignee", "Assignee", 10),
-    ("ack", "Acknowledged", 14),
+# Sized from content and width; the acknowledgement always shows (it is what `e` changes).
+ESCALATED_COLUMNS: tuple[Column, ...] = (
+    Column("level", "Level"),
+    Column("id", "#"),
+    Column("subject", "Subject", least=12, flex=True),
+    Column("clock", "Clock", drop=1),
+    Column("overdue", "Time left"),
+    Column("since", "Since", drop=2),
+    Column("assignee", "Assignee", least=5, shrink=True, drop=3),
+    Column("ack", "Acked", least=5, shrink=True),
 )
-UPCOMING_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("when", "When", 12),
-    ("id", "#", 6),
-    ("subject", "Subject", None),
-    ("level", "Next level", 12),
-    ("clock", "Clock", 14),
-    ("at", "At", 16),
-    ("assignee", "Assignee", 10),
+UPCOMING_COLUMNS: tuple[Column, ...] = (
+    Column("id", "#"),
+    Column("subject", "Subject", least=12, flex=True),
+    Column("level", "Next level", least=6, shrink=True),
+    Column("clock", "Clock", drop=1),
+    Column("at", "At"),
+    Column("assignee", "Assignee", least=5, shrink=True, drop=2),
 )
 LEVEL_STYLES = ("bold yellow", "bold red", "bold magenta")
-WINDOW_LABELS = {"next_hour": "next hour", "today": "today", "tomorrow": "tomorrow"}
+CLOCK_NAMES = {"first_response": "First", "next_response": "Next", "resolution": "Resolve"}
 REFRESH_SECONDS = 30.0  # overdue figures and "about to escalate" move with time
 
 
-def _local(value: datetime | None) -> str:
-    return value.astimezone().strftime("%a %d %b %H:%M") if value else "—"
-
-
 def _clock(name: str | None) -> str:
-    return (name or "—").replace("_", " ")
+    """The clock as the queue's column headers name it."""
+    return CLOCK_NAMES.get(name or "", (name or "—").replace("_", " "))
+
+
+def _assignee(name: str | None) -> Text:
+    return Text(name or "—", style="" if name else "dim", no_wrap=True, overflow="ellipsis")
 
 
 def _level_style(level: int) -> str:
@@ -86,7 +87,7 @@ class EscalationsScreen(Screen[None]):
         height: 1fr;
     }
     EscalationsScreen #escalations-status {
-        height: 1;
+        height: auto;  /* hints wrap at word boundaries rather than being cut */
         background: $boost;
     }
     """
@@ -108,30 +109,13 @@ class EscalationsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="title-bar")
-        escalated = DeskTable(id="escalated-table", cursor_type="row", zebra_stripes=True)
-        for key, label, width in ESCALATED_COLUMNS:
-            escalated.add_column(label, key=key, width=width)
-        yield escalated
+        yield DeskTable(
+            id="escalated-table", cursor_type="row", zebra_stripes=True, columns=ESCALATED_COLUMNS
+        )
         yield Static(Text("About to escalate"), id="upcoming-title")
-        upcoming = DeskTable(id="upcoming-table", cursor_type="row")
-        for key, label, width in UPCOMING_COLUMNS:
-            upcoming.add_column(label, key=key, width=width)
-        yield upcoming
+        yield DeskTable(id="upcoming-table", cursor_type="row", columns=UPCOMING_COLUMNS)
         yield Static(id="escalations-status")
         yield Footer()
-
-    def on_resize(self, event: Resize) -> None:
-        """Subjects get what the other columns leave, so every column fits the screen."""
-        for table_id, columns in (
-            ("#escalated-table", ESCALATED_COLUMNS),
-            ("#upcoming-table", UPCOMING_COLUMNS),
-        ):
-            table = self.query_one(table_id, DataTable)
-            fixed = sum((width or 0) + 2 * table.cell_padding for _, _, width in columns)
-            subject = table.columns[ColumnKey("subject")]
-            subject.width = max(16, event.size.width - fixed - 2 * table.cell_padding - 2)
-            subject.auto_width = False
-            table.refresh()
 
     def on_mount(self) -> None:
         self.query_one("#escalated-table", DataTable).focus()
@@ -173,80 +157,74 @@ class EscalationsScreen(Screen[None]):
         self._render_status()
 
     def _fill_escalated(self, overview: EscalationOverview) -> None:
-        table: DataTable[Text] = self.query_one("#escalated-table", DataTable)
+        table = self.query_one("#escalated-table", DeskTable)
         selected = self._row_key(table)
-        table.clear()
+        rows: list[tuple[str, dict[str, Text]]] = []
         if not overview.escalated:
-            table.add_row(Text("Nothing is escalated.", style="dim"), *[Text("")] * 7, key="none")
+            rows.append(("none", {"subject": Text("Nothing is escalated.", style="dim")}))
         level = None
         for row in overview.escalated:
             if row.level != level:
                 level = row.level
                 count = sum(1 for r in overview.escalated if r.level == level)
                 style = _level_style(level)
-                table.add_row(
-                    Text(f"L{level} {row.name or ''}", style=style),
-                    Text(""),
-                    Text(f"{count} ticket{'s' if count != 1 else ''}", style=style),
-                    *[Text("")] * 5,
-                    key=f"level-{level}",
-                )
-            table.add_row(*self._escalated_cells(row), key=f"t{row.ticket_id}")
+                heading = {  # the count first: a narrow column cuts the name, not it
+                    "level": Text(f"L{level}", style=style),
+                    "subject": Text(f"{count} at {row.name or f'L{level}'}", style=style),
+                }
+                rows.append((f"level-{level}", heading))
+            rows.append((f"t{row.ticket_id}", self._escalated_cells(row, overview.now)))
+        table.set_rows(rows)
         self._restore_cursor(table, selected)
 
-    def _escalated_cells(self, row: EscalatedTicket) -> list[Text]:
+    def _escalated_cells(self, row: EscalatedTicket, now: datetime) -> dict[str, Text]:
         ack = (
             Text(f"✓ {row.acknowledged_by or ''}".strip(), style="green")
             if row.acknowledged
             else Text("no", style="bold red")
         )
-        return [
-            Text(f"  L{row.level} {row.name or ''}", style=_level_style(row.level)),
-            Text(str(row.ticket_id), style="dim"),
-            Text(row.subject, no_wrap=True, overflow="ellipsis"),
-            Text(_clock(row.clock)),
-            _overdue(row),
-            Text(_local(row.since)),
-            Text(row.assignee or "—", style="" if row.assignee else "dim"),
-            ack,
-        ]
+        return {
+            "level": Text(f"  L{row.level}", style=_level_style(row.level)),
+            "id": Text(str(row.ticket_id), style="dim"),
+            "subject": Text(row.subject, no_wrap=True, overflow="ellipsis"),
+            "clock": Text(_clock(row.clock)),
+            "overdue": _overdue(row),
+            "since": Text(short_instant(row.since, now, self._zone())),
+            "assignee": _assignee(row.assignee),
+            "ack": ack,
+        }
 
     def _fill_upcoming(self, overview: EscalationOverview) -> None:
-        table: DataTable[Text] = self.query_one("#upcoming-table", DataTable)
+        table = self.query_one("#upcoming-table", DeskTable)
         selected = self._row_key(table)
-        table.clear()
+        rows: list[tuple[str, dict[str, Text]]] = []
         if not overview.upcoming:
-            table.add_row(
-                Text("Nothing escalates before the end of tomorrow.", style="dim"),
-                *[Text("")] * 6,
-                key="none",
-            )
+            line = Text("Nothing escalates before the end of tomorrow.", style="dim")
+            rows.append(("none", {"subject": line}))
         for window, label in UPCOMING_WINDOWS:
-            rows = overview.upcoming_in(window)
-            if not rows:
+            found = overview.upcoming_in(window)
+            if not found:
                 continue
-            table.add_row(
-                Text(WINDOW_LABELS[window], style="bold"),
-                Text(""),
-                Text(f"{label} · {len(rows)}", style="bold"),
-                *[Text("")] * 4,
-                key=f"w-{window}",
-            )
-            for row in rows:
-                table.add_row(
-                    Text(f"  {WINDOW_LABELS[row.window]}", style="dim"),
-                    Text(str(row.ticket_id), style="dim"),
-                    Text(row.subject, no_wrap=True, overflow="ellipsis"),
-                    Text(f"L{row.level} {row.name}", style=_level_style(row.level)),
-                    Text(_clock(row.clock)),
-                    Text(_local(row.at)),
-                    Text(row.assignee or "—", style="" if row.assignee else "dim"),
-                    key=f"u{row.ticket_id}",
-                )
+            rows.append((f"w-{window}", {"subject": Text(f"{label} · {len(found)}", style="bold")}))
+            for row in found:
+                cells = {
+                    "id": Text(str(row.ticket_id), style="dim"),
+                    "subject": Text(row.subject, no_wrap=True, overflow="ellipsis"),
+                    "level": Text(f"L{row.level} {row.name}", style=_level_style(row.level)),
+                    "clock": Text(_clock(row.clock)),
+                    "at": Text(short_instant(row.at, overview.now, self._zone())),
+                    "assignee": _assignee(row.assignee),
+                }
+                rows.append((f"u{row.ticket_id}", cells))
+        table.set_rows(rows)
         self.query_one("#upcoming-title", Static).update(
             Text(f"About to escalate · {len(overview.upcoming)}")
         )
         self._restore_cursor(table, selected)
+
+    def _zone(self) -> ZoneInfo:
+        """Instants show in desk time, the time the "about to escalate" groups go by."""
+        return ZoneInfo(self.app.policy.desk.timezone)  # type: ignore[attr-defined]
 
     @staticmethod
     def _row_key(table: DataTable[Text]) -> str | None:
@@ -272,11 +250,7 @@ class EscalationsScreen(Screen[None]):
                 f"· {unacknowledged} unacknowledged",
                 style="bold red" if unacknowledged else "green",
             )
-            title.append(
-                f" of {len(self.overview.escalated)} escalated"
-                f" · {len(self.overview.upcoming)} about to escalate",
-                style="dim",
-            )
+            title.append(f" of {len(self.overview.escalated)} escalated", style="dim")
         self.query_one("#title-bar", Static).update(title)
 
     def _render_status(self) -> None:

@@ -12,10 +12,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.events import Resize
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static, Tab, Tabs
-from textual.widgets.data_table import ColumnKey
 
 from tui_desk.core.events import TicketHistory
 from tui_desk.core.sla import TicketSla, advance_sla, compute_sla
@@ -27,9 +26,9 @@ from tui_desk.tui.changes import Changes, ask_change, describe
 from tui_desk.tui.text import user_text
 from tui_desk.tui.widgets.clocks import clock_text
 from tui_desk.tui.widgets.fields import LineInput
-from tui_desk.tui.widgets.table import DeskTable
+from tui_desk.tui.widgets.table import Column, DeskTable
 
-MIN_PAGE = 40  # rows per SQL page at least; more load as the cursor nears the end
+MIN_PAGE = 40  # rows per SQL page at least; more load as the cursor nears either end
 # Views whose size changes only when the data does (not with the passing of time).
 STILL_VIEWS = frozenset({"all", "mine", "unassigned", "pending", "solved"})
 VIEWS: tuple[tuple[str, str], ...] = (
@@ -41,22 +40,24 @@ VIEWS: tuple[tuple[str, str], ...] = (
     ("pending", "Pending"),
     ("solved", "Solved"),
 )
-# key, label, width (None: takes what is left)
-COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("mark", " ", 1),
-    ("id", "#", 6),
-    ("priority", "Pri", 6),
-    ("subject", "Subject", None),
-    ("customer", "Customer", 14),
-    ("status", "Status", 8),
-    ("assignee", "Assignee", 8),
-    ("first_response", "First", 8),
-    ("next_response", "Next", 8),
-    ("resolution", "Resolve", 8),
-    ("escalation", "Esc", 3),
+# The tabs' labels when the full ones do not fit the width.
+SHORT_LABELS = {"all": "Open", "unassigned": "Unasg.", "at_risk": "Risk"}
+TAB_PADDING = 2  # a tab's padding, one cell each side
+# Sized from content and width; when narrow, Next goes first, then Assignee, Customer…
+COLUMNS: tuple[Column, ...] = (
+    Column("mark", " "),
+    Column("id", "#"),
+    Column("priority", "Pri"),
+    Column("subject", "Subject", least=16, flex=True),
+    Column("customer", "Customer", least=8, shrink=True, drop=3),
+    Column("channel", "Via", least=5, shrink=True, drop=2),
+    Column("status", "Status", least=6, shrink=True, drop=1),
+    Column("assignee", "Assignee", least=6, shrink=True, drop=4),
+    Column("first_response", "First"),
+    Column("next_response", "Next", drop=5),
+    Column("resolution", "Resolve"),
+    Column("escalation", "Esc"),
 )
-NARROW_HIDDEN = ("customer", "assignee", "next_response")
-NARROW_WIDTH = 110
 COUNTS_MAX_AGE = 30.0  # seconds
 CLOCK_COLUMNS = ("first_response", "next_response", "resolution")
 COLUMN_ORDERS = {"priority": "priority", "status": "status", "assignee": "assignee", "id": "newest"}
@@ -64,9 +65,48 @@ PRIORITY_STYLES = ("bold red", "yellow", "", "dim")
 
 
 class QueueTable(DeskTable):
-    """The queue's table: `enter` opens the ticket under the cursor."""
+    """The queue's table: `enter` opens the ticket under the cursor; `g` and `G` go to the
+    first and last ticket of the whole view, not only of the rows loaded."""
 
     BINDINGS = [*DeskTable.BINDINGS, Binding("enter", "select_cursor", "Open", id="open")]
+
+    class EndWanted(Message):
+        """The operator asked for the first (`last` false) or last row of the view."""
+
+        def __init__(self, last: bool) -> None:
+            super().__init__()
+            self.last = last
+
+    def action_scroll_top(self) -> None:
+        self.post_message(self.EndWanted(last=False))  # the screen knows where the view ends
+
+    def action_scroll_bottom(self) -> None:
+        self.post_message(self.EndWanted(last=True))
+
+
+def count_text(count: int) -> str:
+    """A count that fits a tab and stays true: 314, 1.2k (1 200–1 299), 12k, 1.2M."""
+    for size, unit in ((1_000_000, "M"), (1_000, "k")):
+        if count >= size:
+            whole, part = divmod(count * 10 // size, 10)
+            return f"{whole}.{part}{unit}" if whole < 10 and part else f"{whole}{unit}"
+    return str(count)
+
+
+def tab_labels(counts: dict[str, int], width: int) -> dict[str, str]:
+    """The tabs' labels for `width` cells: full labels and exact counts when they fit,
+    else shorter labels, else abbreviated counts too. A count is never cut."""
+    tiers = (
+        (dict(VIEWS), str),
+        ({**dict(VIEWS), **SHORT_LABELS}, str),
+        ({**dict(VIEWS), **SHORT_LABELS}, count_text),
+    )
+    labels: dict[str, str] = {}
+    for names, number in tiers:
+        labels = {key: f"{names[key]} {number(counts[key])}" for key, _ in VIEWS}
+        if sum(len(label) + TAB_PADDING for label in labels.values()) <= width:
+            break
+    return labels
 
 
 class QueueScreen(Screen[None]):
@@ -107,7 +147,7 @@ class QueueScreen(Screen[None]):
         self._fingerprint: tuple[int, int] | None = None
         self._loading_more = False
         self._error: str | None = None
-        self._narrow: bool | None = None
+        self.first = 0  # the position in the view of rows[0]: the rows are a window on it
         self._counted: tuple[int, int] | None = None
         self._counted_at = 0.0
         # The tabs' last counts and the data version they were counted at: a view without
@@ -117,17 +157,20 @@ class QueueScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="title-bar")
         yield Tabs(*(Tab(label, id=f"view-{key}") for key, label in VIEWS), id="views")
-        yield QueueTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+        yield QueueTable(id="queue-table", cursor_type="row", zebra_stripes=True, columns=COLUMNS)
+        yield Static(id="queue-empty")
         yield LineInput(
             placeholder="status:open tag:billing priority:high customer:acme -assignee:me words",
             id="filter",
         )
+        yield Static(id="queue-error")
         yield Static(id="queue-status")
         yield Footer()
 
     def on_mount(self) -> None:
-        self._fit_columns(self.app.size.width)
         self.query_one("#filter", Input).display = False
+        self.query_one("#queue-empty").display = False
+        self.query_one("#queue-error").display = False
         self.query_one(DataTable).focus()
         self._render_title()
         self.reload()
@@ -162,33 +205,53 @@ class QueueScreen(Screen[None]):
         so a page is sized to the terminal, not to the store."""
         return max(MIN_PAGE, self.app.size.height + 10)
 
-    def current_filter(self) -> QueueFilter:
+    def current_filter(self, text: str | None = None) -> QueueFilter:
+        """The view's filter narrowed by the query (`text`, else the one applied); in a
+        worker, as it checks the names the query uses against the store."""
+        text = self.query_text if text is None else text
         base = self.view_filter(self.view)
-        if not self.query_text.strip():
+        if not text.strip():
             return base
-        return apply_query(base, self.query_text, self.app.policy, self.app.operator)  # type: ignore[attr-defined]
+        app = self.app
+        return apply_query(base, text, app.policy, app.operator, app.reader)  # type: ignore[attr-defined]
 
     # -- loading (workers only: the UI never waits on the database) ---------------------------------
 
+    def refresh_rows(self) -> None:
+        """Load the rows shown again (the data changed), keeping the window and cursor."""
+        self.reload(start=self.first, size=len(self.rows))
+
     @work(thread=True, exclusive=True, group="queue-load")
-    def reload(self) -> None:
+    def reload(
+        self, text: str | None = None, start: int = 0, size: int = 0, end: str | None = None
+    ) -> None:
+        """Load a page of the view from position `start` (at least `size` rows), or with
+        `end` ("first", "last") that end's page with the cursor on it. With `text`, a filter typed in the box, which becomes the
+        queue's filter only if it is valid (else the box stays open with the reason)."""
         desk = self.app.reader  # type: ignore[attr-defined]
         try:
-            flt = self.current_filter()
+            flt = self.current_filter(text)
         except ServiceError as exc:
             self.app.call_from_thread(self._show_error, str(exc))
             return
+        if text is not None:
+            self.app.call_from_thread(self._filter_accepted, text.strip())
         counts = self._counts
         known = None  # the view's size from the tabs' counts, when they can tell it
         if counts is not None and not self.query_text.strip() and self.view in STILL_VIEWS:
             known = counts[1].get(self.view)
+        limit = max(self.page_size, size)
+        if end == "last":  # `G`: the view's last page, not every page before it
+            known = listing.queue_count(desk, flt)
+            start = max(0, known - limit)
         page = listing.queue_page(
-            desk, flt, limit=self.page_size, order=self.order, count=known is None
+            desk, flt, limit=limit, offset=start, order=self.order, count=known is None
         )
         rows, histories, total, fingerprint = page.rows, page.histories, page.total, page.version
         if total is None:
-            assert counts is not None and known is not None
-            total = known if counts[0] == fingerprint else listing.queue_count(desk, flt)
+            assert known is not None
+            fresh = end == "last" or (counts is not None and counts[0] == fingerprint)
+            total = known if fresh else listing.queue_count(desk, flt)
         # The tabs' counts do not depend on the view shown: count again when the data
         # changed, or every half minute as tickets cross into "at risk" and "breached";
         # after the rows are painted, so that the page shows first.
@@ -196,7 +259,9 @@ class QueueScreen(Screen[None]):
         recount = fingerprint != self._counted or stamp - self._counted_at > COUNTS_MAX_AGE
         if recount:
             self._counted, self._counted_at = fingerprint, stamp
-        self.app.call_from_thread(self._show_rows, rows, histories, total, fingerprint, recount)
+        self.app.call_from_thread(
+            self._show_rows, rows, histories, total, fingerprint, recount, start, end
+        )
 
     @work(thread=True, exclusive=True, group="queue-counts")
     def count_views(self) -> None:
@@ -207,27 +272,34 @@ class QueueScreen(Screen[None]):
 
     def _show_counts(self, counts: dict[str, int], version: tuple[int, int]) -> None:
         self._counts = (version, counts)
-        for key, label in VIEWS:
-            self.query_one(f"#view-{key}", Tab).label = f"{label} {counts[key]}"
+        self._label_tabs()
+
+    def _label_tabs(self) -> None:
+        if self._counts is None:
+            return
+        labels = tab_labels(self._counts[1], self.size.width or self.app.size.width)
+        for key, label in labels.items():
+            self.query_one(f"#view-{key}", Tab).label = label
 
     @work(thread=True, exclusive=True, group="queue-more")
-    def load_more(self) -> None:
+    def load_more(self, before: bool = False) -> None:
+        """The page after the rows loaded, or the one before them."""
         desk = self.app.reader  # type: ignore[attr-defined]
+        window = (self.first, len(self.rows))  # a page for these rows, not for a newer window
+        start = max(0, window[0] - self.page_size) if before else sum(window)
+        limit = window[0] - start if before else self.page_size
         page = listing.queue_page(
-            desk,
-            self.current_filter(),
-            limit=self.page_size,
-            offset=len(self.rows),
-            order=self.order,
-            count=False,
+            desk, self.current_filter(), limit=limit, offset=start, order=self.order, count=False
         )
-        self.app.call_from_thread(self._append_rows, page.rows, page.histories)
+        self.app.call_from_thread(
+            self._add_page, page.rows, page.histories, window, start if before else None
+        )
 
     @work(thread=True, exclusive=True, group="queue-watch")
     def check_for_changes(self) -> None:
         fingerprint = listing.data_version(self.app.reader)  # type: ignore[attr-defined]
         if fingerprint != self._fingerprint:
-            self.app.call_from_thread(self.reload)
+            self.app.call_from_thread(self.refresh_rows)
         elif time.monotonic() - self._counted_at > COUNTS_MAX_AGE:
             self._counted_at = time.monotonic()
             self.app.call_from_thread(self.count_views)
@@ -239,44 +311,87 @@ class QueueScreen(Screen[None]):
         total: int,
         fingerprint: tuple[int, int],
         recount: bool = False,
+        first: int = 0,
+        end: str | None = None,
     ) -> None:
-        table = self.query_one(DataTable)
-        selected = self._selected_id()
+        table = self.query_one(QueueTable)
+        selected = None if end else self._selected_id()
         self.rows, self.histories, self.total = rows, histories, total
+        self.first = first
         self._clocks = {}
         self._fingerprint = fingerprint
-        self._error = None
+        self._show_error(None)
         with self.app.batch_update():
-            table.clear()
-            for ticket in rows:
-                table.add_row(*self._cells(ticket), key=str(ticket.id))
+            table.set_rows((str(ticket.id), self._cells(ticket)) for ticket in rows)
             if selected is not None and str(selected) in table.rows:
                 table.move_cursor(row=table.get_row_index(str(selected)), animate=False)
+            elif end == "last" and rows:
+                table.move_cursor(row=len(rows) - 1, animate=False)
+        self._render_empty()
         self._render_status()
         if recount:
             self.call_after_refresh(self.count_views)
         self.call_after_refresh(self.app.open_desk_soon)  # type: ignore[attr-defined]
 
-    def _append_rows(self, rows: list[TicketSummary], histories: dict[int, TicketHistory]) -> None:
-        table = self.query_one(DataTable)
+    def _add_page(
+        self,
+        rows: list[TicketSummary],
+        histories: dict[int, TicketHistory],
+        window: tuple[int, int],
+        first: int | None = None,
+    ) -> None:
+        """A page next to the rows shown: after them, or before them when `first` (the
+        view position it starts at) is given; the cursor stays on its ticket. A page read
+        for rows that were reloaded meanwhile is dropped."""
+        self._loading_more = False
+        if window != (self.first, len(self.rows)):
+            return
+        table = self.query_one(QueueTable)
         self.histories.update(histories)
         for ticket_id in histories:
             self._clocks.pop(ticket_id, None)
         known = {r.id for r in self.rows}
-        for ticket in rows:
-            if ticket.id not in known:
-                self.rows.append(ticket)
-                table.add_row(*self._cells(ticket), key=str(ticket.id))
-        self._loading_more = False
+        new = [ticket for ticket in rows if ticket.id not in known]
+        with self.app.batch_update():
+            if first is None:
+                self.rows.extend(new)
+                table.add_cell_rows((str(ticket.id), self._cells(ticket)) for ticket in new)
+            else:
+                cursor = table.cursor_row + len(new)
+                self.rows, self.first = new + self.rows, first
+                table.set_rows((str(ticket.id), self._cells(ticket)) for ticket in self.rows)
+                table.move_cursor(row=cursor, animate=False)
         self._render_status()
 
-    def _show_error(self, message: str) -> None:
+    def _show_error(self, message: str | None) -> None:
+        """A mistake in the filter, wrapped at word boundaries under the table."""
         self._error = message
-        self._render_status()
+        box = self.query_one("#queue-error", Static)
+        box.display = message is not None
+        box.update(user_text(f"✗ {message}", "bold red") if message else "")
+
+    def _render_empty(self) -> None:
+        """An empty view says why, in the table's place."""
+        empty = not self.rows
+        self.query_one("#queue-empty").display = empty
+        self.query_one(QueueTable).display = not empty
+        if not empty:
+            return
+        view = dict(VIEWS)[self.view]
+        if self._fingerprint == (0, 0):
+            line = "An empty desk: add tickets with `tui-desk ticket new`, or try `tui-desk demo`."
+        elif self.query_text:
+            line = f"No tickets in {view} match {self.query_text}."
+            line += "  esc clears the filter."
+        elif self.view == "mine" and not self.app.operator:  # type: ignore[attr-defined]
+            line = "Mine: pick who you are first (ctrl+p, Who am I)."
+        else:
+            line = f"No tickets in {view}."
+        self.query_one("#queue-empty", Static).update(user_text(line))
 
     # -- rendering ---------------------------------------------------------------------------------
 
-    def _cells(self, ticket: TicketSummary) -> list[Text]:
+    def _cells(self, ticket: TicketSummary) -> dict[str, Text]:
         policy = self.app.policy  # type: ignore[attr-defined]
         rank = policy.priorities.rank(ticket.priority)
         style = PRIORITY_STYLES[min(rank, len(PRIORITY_STYLES) - 1)]
@@ -293,14 +408,15 @@ class QueueScreen(Screen[None]):
             "priority": Text(ticket.priority, style=style),
             "subject": subject,
             "customer": Text(ticket.customer or "—", no_wrap=True, overflow="ellipsis"),
-            "status": Text(ticket.status),
+            "channel": Text(ticket.channel, style="dim", no_wrap=True, overflow="ellipsis"),
+            "status": Text(ticket.status, no_wrap=True, overflow="ellipsis"),
             "assignee": Text(
                 ticket.assignee or "—", style=assignee_style, no_wrap=True, overflow="ellipsis"
             ),
             **dict(zip(CLOCK_COLUMNS, self._clock_cells(ticket.id), strict=True)),
             "escalation": level,
         }
-        return [cells[key] for key, _, _ in self._visible_columns()]
+        return cells
 
     def _clock_cells(self, ticket_id: int) -> list[Text]:
         history = self.histories.get(ticket_id)
@@ -317,49 +433,19 @@ class QueueScreen(Screen[None]):
 
     def tick(self) -> None:
         """Re-render the countdowns of the rows on screen only."""
-        table = self.query_one(DataTable)
+        table = self.query_one(QueueTable)
         if not self.rows:
             return
         first = max(0, int(table.scroll_y))
-        last = min(len(self.rows), first + table.size.height + 1)
-        visible = {key for key, _, _ in self._visible_columns()}
+        visible = self.rows[first : first + table.size.height + 1]
         with self.app.batch_update():
-            for ticket in self.rows[first:last]:
-                row = table.get_row(str(ticket.id))
-                cells = dict(zip(CLOCK_COLUMNS, self._clock_cells(ticket.id), strict=True))
-                for name in CLOCK_COLUMNS:
-                    if name not in visible:
-                        continue
-                    index = self._column_index[name]
-                    old, new = row[index], cells[name]
-                    if old.plain != new.plain or old.style != new.style:  # repaint only changes
-                        table.update_cell(str(ticket.id), name, cells[name])
+            for ticket in visible:
+                if ticket.id in self.histories:
+                    cells = zip(CLOCK_COLUMNS, self._clock_cells(ticket.id), strict=True)
+                    table.update_cells(str(ticket.id), dict(cells))
 
-    def on_resize(self, event: Resize) -> None:
-        self._fit_columns(event.size.width)
-
-    def _visible_columns(self) -> list[tuple[str, str, int | None]]:
-        return [c for c in COLUMNS if not (self._narrow and c[0] in NARROW_HIDDEN)]
-
-    @property
-    def _column_index(self) -> dict[str, int]:
-        return {key: index for index, (key, _, _) in enumerate(self._visible_columns())}
-
-    def _fit_columns(self, width: int) -> None:
-        """Give the subject what the other columns leave; drop minor columns when narrow."""
-        table = self.query_one(DataTable)
-        narrow = width < NARROW_WIDTH
-        if narrow != self._narrow or not table.columns:
-            self._narrow = narrow
-            table.clear(columns=True)
-            for key, label, col_width in self._visible_columns():
-                table.add_column(label, key=key, width=col_width or 20)
-            for ticket in self.rows:
-                table.add_row(*self._cells(ticket), key=str(ticket.id))
-        fixed = sum((w or 0) + 2 * table.cell_padding for _, _, w in self._visible_columns())
-        subject = table.columns[ColumnKey("subject")]
-        subject.width = max(16, width - fixed - 2 * table.cell_padding - 2)
-        table.refresh()
+    def on_resize(self) -> None:
+        self._label_tabs()
 
     def _render_title(self) -> None:
         policy = self.app.policy  # type: ignore[attr-defined]
@@ -370,8 +456,8 @@ class QueueScreen(Screen[None]):
         self.query_one("#title-bar", Static).update(title, layout=False)  # one fixed line
 
     def _render_status(self) -> None:
-        table = self.query_one(DataTable)
-        position = table.cursor_row + 1 if self.rows else 0
+        table = self.query_one(QueueTable)
+        position = self.first + table.cursor_row + 1 if self.rows else 0
         text = Text.assemble(
             (f" {dict(VIEWS)[self.view]}: ", "bold"), f"{position} of {self.total}"
         )
@@ -382,13 +468,6 @@ class QueueScreen(Screen[None]):
         if self.query_text:
             text.append(" · filter: ", style="dim")
             text.append_text(user_text(self.query_text, "cyan"))
-        if self._error:
-            text.append_text(user_text(f"  ✗ {self._error}", "bold red"))
-        elif self._fingerprint == (0, 0):
-            text.append(
-                "   an empty desk: add tickets with `tui-desk ticket new`, or try `tui-desk demo`",
-                style="dim",
-            )
         self.query_one("#queue-status", Static).update(text, layout=False)  # one fixed line
 
     def _selected_id(self) -> int | None:
@@ -413,12 +492,27 @@ class QueueScreen(Screen[None]):
     def show_view(self, view: str) -> None:
         self.query_one(Tabs).active = f"view-{view}"
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_queue_table_end_wanted(self, event: QueueTable.EndWanted) -> None:
+        """`g`/`G`: to that end of the view, loading its page when the rows do not hold it."""
+        table = self.query_one(QueueTable)
+        if event.last and self.first + len(self.rows) < self.total:
+            self.reload(end="last")
+        elif not event.last and self.first > 0:
+            self.reload(end="first")
+        elif self.rows:
+            table.move_cursor(row=len(self.rows) - 1 if event.last else 0, animate=False)
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._render_status()
-        near_end = event.cursor_row >= len(self.rows) - 5
-        if not self._loading_more and near_end and len(self.rows) < self.total:
+        if self._loading_more:
+            return
+        row = self.query_one(QueueTable).cursor_row  # where it is now, not where it was
+        if row >= len(self.rows) - 5 and self.first + len(self.rows) < self.total:
             self._loading_more = True
             self.load_more()
+        elif row < 5 and self.first > 0:
+            self._loading_more = True
+            self.load_more(before=True)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open()
@@ -430,7 +524,7 @@ class QueueScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         if self._fingerprint is not None:
-            self.reload()
+            self.refresh_rows()
 
     def apply_filter(self, text: str) -> None:
         self.query_text = text
@@ -445,25 +539,22 @@ class QueueScreen(Screen[None]):
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
-        try:
-            apply_query(QueueFilter(), event.value, self.app.policy, self.app.operator)  # type: ignore[attr-defined]
-        except ServiceError as exc:
-            self._show_error(str(exc))  # keep the box open with the text, say what is wrong
-            return
-        self.query_text = event.value.strip()
-        event.input.display = False
-        self.query_one(DataTable).focus()
-        self.reload()
+        self.reload(event.value)  # a mistake keeps the box open with the text, says what
+
+    def _filter_accepted(self, text: str) -> None:
+        self.query_text = text
+        self.query_one("#filter", Input).display = False
+        self.query_one(QueueTable).focus()
 
     def action_clear(self) -> None:
         box = self.query_one("#filter", Input)
         if box.display:
             box.display = False
-            self._error = None
-            self.query_one(DataTable).focus()
+            self._show_error(None)
+            self.query_one(QueueTable).focus()
         elif self.marked:
             self.marked.clear()
-            self.reload()
+            self.refresh_rows()
         elif self.query_text:
             self.apply_filter("")
         self._render_status()
@@ -474,7 +565,7 @@ class QueueScreen(Screen[None]):
             self.app.open_ticket(selected, [r.id for r in self.rows])  # type: ignore[attr-defined]
 
     def action_reload(self) -> None:
-        self.reload()
+        self.refresh_rows()
 
     def action_next_view(self) -> None:
         self.query_one(Tabs).action_next_tab()
@@ -493,9 +584,9 @@ class QueueScreen(Screen[None]):
         if selected is None:
             return
         self.marked.symmetric_difference_update({selected})
-        table = self.query_one(DataTable)
+        table = self.query_one(QueueTable)
         mark = Text("●" if selected in self.marked else " ", style="bold magenta")
-        table.update_cell(str(selected), "mark", mark)
+        table.update_cells(str(selected), {"mark": mark})
         table.action_cursor_down()
         self._render_status()
 
@@ -533,4 +624,4 @@ class QueueScreen(Screen[None]):
         for ticket_id, message in result.failed:
             self.notify(f"#{ticket_id}: {message}", severity="error", timeout=8)
         self.marked.difference_update(result.changed)
-        self.reload()
+        self.refresh_rows()

@@ -8,6 +8,7 @@ Keys: `o` sorts by the next column, `O` reverses, a click on a header sorts by t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,20 +30,21 @@ from tui_desk.services.quota import (
 )
 from tui_desk.store.lite import StoreError
 from tui_desk.tui.text import user_text
-from tui_desk.tui.widgets.table import DeskTable
+from tui_desk.tui.widgets.table import Column, DeskTable
 
-COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("customer", "Customer", None),
-    ("plan", "Plan", 10),
-    ("product", "Product", 12),
-    ("period", "Period", 15),
-    ("used", "Used", 16),
-    ("remaining", "Left", 5),
-    ("resets", "Resets", 10),
-    ("over", "Over", 5),
-    ("billable", "Bill", 5),
-    ("forecast", "Runs out", 9),
-    ("expiry", "Contract", 24),
+# Sized from content and width; when narrow the minor columns go first (highest drop).
+COLUMNS: tuple[Column, ...] = (
+    Column("customer", "Customer", least=14, flex=True),
+    Column("plan", "Plan", least=5, shrink=True, drop=3),
+    Column("product", "Product", least=5, shrink=True, drop=6),
+    Column("period", "Period", drop=5),
+    Column("used", "Used"),
+    Column("remaining", "Left"),
+    Column("resets", "Resets", drop=4),
+    Column("over", "Over", drop=8),
+    Column("billable", "Bill", drop=7),
+    Column("forecast", "Runs out", drop=1),
+    Column("expiry", "Contract", drop=2),
 )
 LEVEL_STYLES = {"normal": "", "high": "bold yellow", "exhausted": "bold red", "expired": "dim"}
 _LAST = datetime.max.replace(tzinfo=UTC)
@@ -88,7 +90,7 @@ class QuotasScreen(Screen[None]):
         height: 1fr;
     }
     QuotasScreen #quotas-status {
-        height: 1;
+        height: auto;  /* hints wrap at word boundaries rather than being cut */
         background: $boost;
     }
     """
@@ -113,7 +115,7 @@ class QuotasScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="title-bar")
-        yield QuotaTable(id="quotas-table", cursor_type="row", zebra_stripes=True)
+        yield QuotaTable(id="quotas-table", cursor_type="row", zebra_stripes=True, columns=COLUMNS)
         yield Static(id="quotas-status")
         yield Footer()
 
@@ -177,25 +179,21 @@ class QuotasScreen(Screen[None]):
     # -- rendering -----------------------------------------------------------------------------
 
     def _set_columns(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear(columns=True)
         arrow = " ▼" if self.sort_reverse else " ▲"
-        for key, label, width in COLUMNS:
-            title = Text(label + (arrow if key == self.sort_column else ""))
-            table.add_column(title, key=key, width=width)
+        self.query_one(QuotaTable).set_layout(
+            [replace(c, label=c.label + arrow) if c.key == self.sort_column else c for c in COLUMNS]
+        )
 
     def _fill(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(QuotaTable)
         selected = self.selected()
         self.rows = sorted(self.quotas, key=SORT_KEYS[self.sort_column], reverse=self.sort_reverse)
         with self.app.batch_update():
-            table.clear()
-            for quota in self.rows:
-                table.add_row(*self._cells(quota), key=str(quota.contract_id))
+            table.set_rows((str(q.contract_id), self._cells(q)) for q in self.rows)
             if selected is not None and str(selected.contract_id) in table.rows:
                 table.move_cursor(row=table.get_row_index(str(selected.contract_id)))
 
-    def _cells(self, q: ContractQuota) -> list[Text]:
+    def _cells(self, q: ContractQuota) -> dict[str, Text]:
         now: datetime = self.loaded_at or self.app.now()  # type: ignore[attr-defined]
         tz = self.app.policy.desk.timezone  # type: ignore[attr-defined]
         level = LEVEL_STYLES.get(q.level, "")
@@ -215,19 +213,19 @@ class QuotasScreen(Screen[None]):
         def cell(text: str, style: str = "") -> Text:
             return Text(text, style=style or row_style, no_wrap=True, overflow="ellipsis")
 
-        return [
-            cell(q.customer, level),
-            cell(q.plan),
-            cell(q.product or "—", "" if q.product else "dim"),
-            cell(period_text(q, tz, now)),
-            cell(f"{usage_bar(q)} {usage_text(q)}", level),
-            cell(remaining, level),
-            cell(until_text(q.resets_at, now).removeprefix("in ")),
-            cell(str(q.over_quota), "magenta" if q.over_quota and not expired else ""),
-            cell(str(q.billable), "magenta" if q.billable and not expired else ""),
-            forecast if not expired else cell("—"),
-            cell(expiry_text(q, tz, now), expiry_style),
-        ]
+        return {
+            "customer": cell(q.customer, level),
+            "plan": cell(q.plan),
+            "product": cell(q.product or "—", "" if q.product else "dim"),
+            "period": cell(period_text(q, tz, now)),
+            "used": cell(f"{usage_bar(q)} {usage_text(q)}", level),
+            "remaining": cell(remaining, level),
+            "resets": cell(until_text(q.resets_at, now).removeprefix("in ")),
+            "over": cell(str(q.over_quota), "magenta" if q.over_quota and not expired else ""),
+            "billable": cell(str(q.billable), "magenta" if q.billable and not expired else ""),
+            "forecast": forecast if not expired else cell("—"),
+            "expiry": cell(expiry_text(q, tz, now), expiry_style),
+        }
 
     def _render_title(self) -> None:
         policy = self.app.policy  # type: ignore[attr-defined]
@@ -252,7 +250,7 @@ class QuotasScreen(Screen[None]):
             text.append(" · ")
         elif not self.quotas and self.loaded_at is not None:
             text.append("No contracts yet: tui-desk contract add CUSTOMER --plan P --start DATE · ")
-        label = {key: label for key, label, _ in COLUMNS}[self.sort_column]
+        label = {c.key: c.label for c in COLUMNS}[self.sort_column]
         text.append(f"sorted by {label.lower()} {'▼' if self.sort_reverse else '▲'}", style="cyan")
         text.append(
             "   enter tickets · o sort · O reverse · yellow ≥80% · red used up · dim expired",
@@ -291,7 +289,7 @@ class QuotasScreen(Screen[None]):
         self._render_status()
 
     def action_cycle_sort(self) -> None:
-        keys = [key for key, _, _ in COLUMNS]
+        keys = [c.key for c in COLUMNS]
         self.sort_by(keys[(keys.index(self.sort_column) + 1) % len(keys)])
 
     def action_reverse_sort(self) -> None:

@@ -185,7 +185,11 @@ class TicketScreen(Screen[None]):
 
     # -- rendering ---------------------------------------------------------------------------------
 
-    def _show(self, detail: TicketDetail, quota: str | None = None) -> None:
+    def _show(
+        self, detail: TicketDetail, quota: str | None = None, *, to_end: bool = False
+    ) -> None:
+        """Show the ticket; `to_end` scrolls the thread to its last entry (what was just
+        written)."""
         self.detail = detail
         if quota is not None or detail.ticket.contract_id is None:
             self.quota_text = quota
@@ -204,22 +208,24 @@ class TicketScreen(Screen[None]):
         header.append_text(self._plan_line(detail))
         self.query_one("#ticket-header", Static).update(header)
         self.render_clocks()
-        self._render_thread()
+        self._render_thread(to_end)
 
-    def _render_thread(self) -> None:
+    def _render_thread(self, to_end: bool = False) -> None:
         if self.detail is not None:
             self.run_worker(
-                self._replace_thread(self._thread_widgets(self.detail)),
+                self._replace_thread(self._thread_widgets(self.detail), to_end),
                 group="thread",
                 exclusive=True,
             )
 
-    async def _replace_thread(self, widgets: list[Static]) -> None:
+    async def _replace_thread(self, widgets: list[Static], to_end: bool = False) -> None:
         """The old thread goes before the new one comes: never both at once."""
         thread = self.query_one("#thread", VerticalScroll)
         with self.app.batch_update():
             await thread.remove_children()
             await thread.mount_all(widgets)
+        if to_end:
+            thread.scroll_end(animate=False)  # once laid out, so the end is the new one
 
     def _plan_line(self, detail: TicketDetail) -> Text:
         t = detail.ticket
@@ -302,12 +308,16 @@ class TicketScreen(Screen[None]):
         self.load()
 
     def _done(self, label: str, detail: TicketDetail, advance: bool) -> None:
+        """Say what was done to which ticket, then move on (act-then-advance) or show the
+        ticket at what was just written."""
         self.last_draft = None
-        self.notify(label, timeout=3)
-        if advance and self.app.advance and self._neighbour(1) is not None:  # type: ignore[attr-defined]
+        target = self._neighbour(1)
+        if advance and self.app.advance and target is not None:  # type: ignore[attr-defined]
+            self.notify(f"#{self.ticket_id} {label} — now on #{target}", timeout=5, markup=False)
             self.action_next_ticket()
             return
-        self._show(detail)
+        self.notify(f"#{self.ticket_id} {label}", timeout=3, markup=False)
+        self._show(detail, to_end=True)
 
     def _version(self) -> int | None:
         return self.detail.ticket.version if self.detail else None

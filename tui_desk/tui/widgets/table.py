@@ -14,12 +14,15 @@ Every cell is user text shown on one line: `add_row` and `update_cell` pass it t
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.events import Resize
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -27,6 +30,66 @@ from tui_desk.tui.text import safe_text, user_text
 
 _PLAIN_JUSTIFY = (None, "default", "left")
 _JOINER = Text("")
+SCROLLBAR = 2  # kept free on the right whether or not the vertical scrollbar shows
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column sized from its content and the width of the table.
+
+    `shrink`: the content may be ellipsised down to `least` cells (text such as subjects
+    and names; never numbers or countdowns, which are shown whole or not at all).
+    `flex`: takes the width the others leave. `drop`: when even the narrowest layout does
+    not fit, columns go away highest `drop` first (0: never)."""
+
+    key: str
+    label: str
+    least: int = 1
+    shrink: bool = False
+    flex: bool = False
+    drop: int = 0
+
+
+def fit_columns(
+    columns: Sequence[Column], natural: Mapping[str, int], width: int, padding: int
+) -> dict[str, int]:
+    """Which columns show and how wide, for a table `width` cells wide: every column gets
+    what its content needs when it can and spare width goes to the flexible ones; when
+    it cannot, the widest text column gives way a cell at a time (a flexible one counts
+    half its width), down to its least width; only then do whole columns drop."""
+    shown = list(columns)
+
+    def need(column: Column) -> int:
+        return max(natural.get(column.key, 0), cell_len_of(column.label))
+
+    def least(column: Column) -> int:
+        return min(column.least, need(column)) if column.shrink or column.flex else need(column)
+
+    def room() -> int:
+        return width - SCROLLBAR - 2 * padding * len(shown)
+
+    while sum(least(c) for c in shown) > room() and any(c.drop for c in shown):
+        shown.remove(max(shown, key=lambda c: c.drop))
+    widths = {c.key: need(c) for c in shown}
+    over = sum(widths.values()) - room()
+    while over > 0:
+        narrower = [c for c in shown if widths[c.key] > least(c)]
+        if not narrower:
+            break
+        widest = max(narrower, key=lambda c: widths[c.key] / (2 if c.flex else 1))
+        widths[widest.key] -= 1
+        over -= 1
+    flexible = [c for c in shown if c.flex]
+    spare = max(0, -over)
+    for index, column in enumerate(flexible):
+        share = spare // (len(flexible) - index)
+        widths[column.key] += share
+        spare -= share
+    return widths
+
+
+def cell_len_of(text: str | Text) -> int:
+    return text.cell_len if isinstance(text, Text) else Text(text).cell_len
 
 
 class DeskTable(DataTable[Text]):
@@ -44,6 +107,92 @@ class DeskTable(DataTable[Text]):
         self, row_key: RowKey | str, column_key: ColumnKey | str, value: Any, **options: Any
     ) -> None:
         super().update_cell(row_key, column_key, _cell(value), **options)
+
+    def __init__(self, *args: object, columns: Sequence[Column] = (), **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.column_layout = tuple(columns)
+        self._row_cells: dict[str, Mapping[str, Text]] = {}
+        self._natural: dict[str, int] = {}
+        self._widths: dict[str, int] = {}
+
+    # -- rows as {column key: cell}, laid out by `fit_columns` --------------------------------
+
+    @property
+    def shown_columns(self) -> list[str]:
+        return list(self._widths)
+
+    def set_layout(self, columns: Sequence[Column]) -> None:
+        """Other columns (or labels) for the same rows."""
+        self.column_layout = tuple(columns)
+        self._widths = {}
+        self._refit()
+
+    def set_rows(self, rows: Iterable[tuple[str, Mapping[str, Text]]]) -> None:
+        """Replace every row; columns are refitted to the new content."""
+        self._row_cells = {}
+        self._natural = {}
+        self.clear()
+        self.add_cell_rows(rows)
+
+    def add_cell_rows(self, rows: Iterable[tuple[str, Mapping[str, Text]]]) -> None:
+        added = list(rows)
+        for key, cells in added:
+            self._row_cells[key] = cells
+            self._measure(cells)
+        if not self._refit():
+            for key, cells in added:
+                self.add_row(*self._ordered(cells), key=key)
+
+    def update_cells(self, key: str, cells: Mapping[str, Text]) -> None:
+        """Repaint the cells of one row whose text or style changed."""
+        old = self._row_cells.get(key)
+        if old is None:
+            return
+        self._row_cells[key] = {**old, **cells}
+        wider = any(cell.cell_len > self._natural.get(name, 0) for name, cell in cells.items())
+        self._measure(cells)
+        if wider and self._refit():
+            return
+        for name, cell in cells.items():
+            before = old.get(name)
+            if name in self._widths and (
+                before is None or before.plain != cell.plain or before.style != cell.style
+            ):
+                self.update_cell(key, name, cell)
+
+    def _measure(self, cells: Mapping[str, Text]) -> None:
+        natural = self._natural
+        for name, cell in cells.items():
+            if cell.cell_len > natural.get(name, 0):
+                natural[name] = cell.cell_len
+
+    def _ordered(self, cells: Mapping[str, Text]) -> list[Text]:
+        return [cells.get(name, _JOINER) for name in self._widths]
+
+    def on_resize(self, event: Resize) -> None:
+        if self.column_layout:
+            self._refit(event.size.width)
+
+    def _refit(self, width: int | None = None) -> bool:
+        """Size the columns to the content and the width; True when they changed, in which
+        case the table was rebuilt with every row in it."""
+        if not self.column_layout:
+            return False
+        width = width or self.size.width or self.app.size.width
+        widths = fit_columns(self.column_layout, self._natural, width, self.cell_padding)
+        if widths == self._widths and self.columns:
+            return False
+        self._widths = widths
+        cursor = self.cursor_coordinate
+        self.clear(columns=True)
+        labels = {column.key: column.label for column in self.column_layout}
+        for name, column_width in widths.items():
+            self.add_column(labels[name], key=name, width=column_width)
+        for key, cells in self._row_cells.items():
+            self.add_row(*self._ordered(cells), key=key)
+        if self.row_count:
+            self.move_cursor(row=min(cursor.row, self.row_count - 1), animate=False)
+        return True
 
     def _render_cell(
         self,
