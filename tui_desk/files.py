@@ -1,7 +1,7 @@
 """Private files (SPEC §9): everything tui-desk writes — the store, its backups, the log,
 the TUI's state, a policy written by `init` — is 0600 in 0700 directories whatever the
 umask, is created exclusively (never through a planted file or symbolic link), and appears
-whole or not at all.
+whole or not at all: it is written in a private folder beside its destination, then renamed.
 
 Directories tui-desk creates are 0700; directories that already exist (`/tmp`, a shared
 folder named by `--db`) are left as they are.
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -47,18 +48,6 @@ def create_private(path: Path) -> int:
     return fd
 
 
-def private_temp(directory: Path, stem: str) -> tuple[int, Path]:
-    """A new private file with a random name in `directory` (for an atomic publish)."""
-    private_dir(directory)
-    for _attempt in range(100):
-        path = directory / f".{stem}.{secrets.token_hex(8)}.tmp"
-        try:
-            return create_private(path), path
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"cannot create a temporary file in {directory}")
-
-
 def publish(tmp: Path, dest: Path, *, overwrite: bool) -> None:
     """Give the finished file `tmp` its name `dest` atomically. Without `overwrite`, an
     existing `dest` (or a link there) raises FileExistsError and stays untouched."""
@@ -79,15 +68,15 @@ def publish(tmp: Path, dest: Path, *, overwrite: bool) -> None:
 
 @contextlib.contextmanager
 def staged(dest: Path) -> Iterator[Path]:
-    """A private temporary path beside `dest` to fill; removed if the block fails. The
-    caller publishes it."""
-    fd, tmp = private_temp(dest.parent, dest.name)
-    os.close(fd)
+    """A path to fill, in a new 0700 folder with a random name beside `dest` (so the file,
+    and any companion a library writes beside it, is out of everyone else's reach); the
+    folder goes when the block ends. The caller publishes the file."""
+    private_dir(dest.parent)
+    folder = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
-        yield tmp
+        yield folder / dest.name
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_private(
@@ -95,7 +84,7 @@ def write_private(
 ) -> None:
     """Write `data` to `dest` 0600, whole or not at all (temporary file, fsync, rename)."""
     with staged(dest) as tmp:
-        fd = os.open(tmp, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = create_private(tmp)
         try:
             view = memoryview(data)
             while view:

@@ -527,3 +527,49 @@ def test_driver_errors_become_one_line_store_errors(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no store at"):
         open_store(str(tmp_path / "absent.sqlite3"))
     assert not (tmp_path / "absent.sqlite3").exists()
+
+
+def test_a_store_in_a_folder_that_cannot_be_written_is_refused_in_one_line(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui_desk.store.engine as engine_module
+
+    db = tmp_path / "desk.sqlite3"
+    _store_with_a_ticket(run, db)
+    before = _digest(db)
+    real_access = os.access
+
+    def folder_read_only(path: object, mode: int) -> bool:  # what a non-root user sees
+        return False if Path(str(path)) == tmp_path and mode == os.W_OK else real_access(path, mode)
+
+    monkeypatch.setattr(engine_module.os, "access", folder_read_only)
+    code, _, err = run("--db", str(db), "ticket", "new", "--from", "a@b.example", "--subject", "s")
+    assert code == 2 and "cannot be written" in _one_line(err)
+    assert _digest(db) == before
+
+
+def test_planted_links_at_the_state_and_log_paths_are_never_written_through(
+    run: Run, tmp_path: Path, isolated_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui_desk.services as services
+    from tui_desk.paths import log_dir
+    from tui_desk.tui import state
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    state.state_path().parent.mkdir(parents=True)
+    state.state_path().with_suffix(".tmp").symlink_to(victim)  # the old temporary name
+    state.save({"operator": "ana"})
+    assert state.load() == {"operator": "ana"}
+    log_dir().mkdir(parents=True)
+    (log_dir() / "tui-desk.log").symlink_to(victim)
+    db = tmp_path / "desk.sqlite3"
+    _store_with_a_ticket(run, db)
+
+    def boom(*_a: object, **_k: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services.HelpDesk, "ticket", boom)
+    code, _, err = run("--db", str(db), "ticket", "show", "1")
+    assert code == 1 and _one_line(err)
+    assert victim.read_text() == "precious"

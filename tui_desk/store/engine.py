@@ -61,12 +61,6 @@ def _add_queue_index(conn: Connection) -> None:
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_queue_index}
 
 
-def database_url(db: str) -> str:
-    """A SQLAlchemy URL for `--db PATH|URL`."""
-    path = sqlite_file(db)
-    return db if path is None else f"sqlite:///{path}"
-
-
 def _prepare_sqlite_file(path: Path, *, create: bool, new: bool) -> None:
     """Refuse anything but a tui-desk store (or no store yet, when creating) before SQLite
     opens the file; create a new one 0600 in a 0700 directory."""
@@ -86,8 +80,7 @@ def _prepare_sqlite_file(path: Path, *, create: bool, new: bool) -> None:
         private_dir(path.parent)
         os.close(create_private(path))
     except FileExistsError:
-        if path.is_symlink():
-            raise StoreError(f"{path} is a symbolic link; name the store file itself") from None
+        pass  # a concurrent init got there first: the schema is created under the lock
     except OSError as exc:
         raise StoreError(
             f"cannot create the store {path}: {exc.strerror}; choose a folder you can write to"
@@ -280,14 +273,15 @@ def backup_sqlite(source: Path, dest: Path, *, overwrite: bool) -> int:
     """A consistent copy of the SQLite store `source` as the single file `dest`, 0600; the
     copy must pass `PRAGMA integrity_check` before it takes its name. Returns its size.
 
-    The copy is written to a new file with a random name beside `dest` (never through a
-    link) and renamed at the end; without `overwrite` an existing `dest` is refused. A
+    The copy is written in a private folder beside `dest` (files.staged) and renamed at
+    the end; without `overwrite` an existing `dest` is refused. A
     damaged store raises StoreError and leaves nothing behind.
     """
     if not overwrite and os.path.lexists(dest):
         raise FileExistsError(f"{dest} exists")
     try:
         with staged(dest) as tmp:
+            os.close(create_private(tmp))  # 0600 before SQLite fills it
             origin = sqlite3.connect(sqlite_uri(source, mode="ro"), uri=True)
             try:
                 copy = sqlite3.connect(sqlite_uri(tmp, nofollow="1"), uri=True)
