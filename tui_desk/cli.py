@@ -375,14 +375,24 @@ def _write_default_policy(path: Path) -> bool:
 
 
 def cmd_locate(ctx: Context) -> int:
+    """Where things are; it opens nothing, so it also answers for a store not made yet."""
+    from tui_desk.store.lite import StoreError, inspect_store, sqlite_file
+
     loc = ctx.locations
+    store_file = sqlite_file(loc.db)
+    try:
+        missing = store_file is not None and inspect_store(store_file) is None
+    except StoreError:
+        missing = False  # there is a file; the commands that open it say what is wrong
     out = {
         "policy": str(loc.policy),
         "policy_source": loc.policy_source
         if loc.policy_exists
         else f"{loc.policy_source} (missing: the embedded default is used)",
         "db": loc.db,
-        "db_source": loc.db_source,
+        "db_source": loc.db_source
+        if not missing
+        else f"{loc.db_source} (missing: run tui-desk init)",
         "log": str(loc.log_dir / "tui-desk.log"),
     }
     if ctx.json:

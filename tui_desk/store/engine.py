@@ -282,7 +282,7 @@ def backup_sqlite(source: Path, dest: Path, *, overwrite: bool) -> int:
     try:
         with staged(dest) as tmp:
             os.close(create_private(tmp))  # 0600 before SQLite fills it
-            origin = sqlite3.connect(sqlite_uri(source, mode="ro"), uri=True)
+            origin = sqlite3.connect(sqlite_uri(source, mode="rw"), uri=True)
             try:
                 copy = sqlite3.connect(sqlite_uri(tmp, nofollow="1"), uri=True)
                 try:
