@@ -158,22 +158,20 @@ class Context:
 
     @property
     def desk(self) -> HelpDesk:
-        return self.open_desk()
-
-    def open_desk(self, *, create: bool = False) -> HelpDesk:
-        """The full desk on the store. The policy is loaded first, so a bad policy fails
-        before the store is opened for writing; only `create` (init) makes a new store."""
+        """The full desk on an existing store (only init and demo create one). A missing
+        store is said first, then the policy is loaded, so a bad policy fails before the
+        store is opened for writing."""
         if self._desk is None:
             from tui_desk.services import HelpDesk
             from tui_desk.store.engine import open_store
             from tui_desk.store.lite import inspect_store, no_store, sqlite_file
 
             store_file = sqlite_file(self.locations.db)
-            if not create and store_file is not None and inspect_store(store_file) is None:
-                raise no_store(store_file)  # before the policy: a missing store is the news
+            if store_file is not None and inspect_store(store_file) is None:
+                raise no_store(store_file)
             policy = self.policy
             fixed = self.now()
-            engine = open_store(self.locations.db, create=create)
+            engine = open_store(self.locations.db)
             self._desk = HelpDesk(
                 engine,
                 policy,
@@ -280,10 +278,12 @@ def cmd_demo(ctx: Context) -> int:
         raise UsageError("--tickets must be 0 or more")
     policy = ctx.policy
     now = ctx.now()
+    folder = None
     if ctx.locations.db_source != "default":
         db = ctx.locations.db
     else:
-        db = str(Path(tempfile.mkdtemp(prefix="tui-desk-demo-")) / "demo.sqlite3")
+        folder = tempfile.mkdtemp(prefix="tui-desk-demo-")
+        db = str(Path(folder) / "demo.sqlite3")
     try:
         engine = open_store(db, new=True)
     except StoreExists:
@@ -295,7 +295,7 @@ def cmd_demo(ctx: Context) -> int:
         stats = generate_demo(engine, policy, tickets=args.tickets, seed=args.seed, now=now)
     except BaseException:
         engine.dispose()
-        _remove_sqlite_store(db)  # half a demo is no store: a failing command leaves nothing
+        _remove_sqlite_store(db, folder)  # half a demo is no store: a failure leaves nothing
         raise
     engine.dispose()
     if ctx.json:
@@ -312,9 +312,14 @@ def cmd_demo(ctx: Context) -> int:
     return run_app(ctx.locations, policy=policy, db=db, now=now, operator=ctx.args.global_as)
 
 
-def _remove_sqlite_store(db: str) -> None:
+def _remove_sqlite_store(db: str, folder: str | None) -> None:
+    import shutil
+
     from tui_desk.store.lite import sqlite_file
 
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
     path = sqlite_file(db)
     if path is not None:
         for suffix in ("", "-wal", "-shm", "-journal"):
@@ -341,7 +346,7 @@ def cmd_init(ctx: Context) -> int:
             created_store = True
         except StoreExists:
             created_store = False
-        _ = ctx.open_desk()
+        _ = ctx.desk  # the policy applied, escalations caught up
     except BaseException:
         if created_policy:
             policy_path.unlink(missing_ok=True)

@@ -573,3 +573,18 @@ def test_planted_links_at_the_state_and_log_paths_are_never_written_through(
     code, _, err = run("--db", str(db), "ticket", "show", "1")
     assert code == 1 and _one_line(err)
     assert victim.read_text() == "precious"
+
+
+def test_a_demo_that_fails_half_way_leaves_no_store(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui_desk.demo as demo
+
+    def broken(engine: object, *_a: object, **_k: object) -> None:
+        raise RuntimeError("generator failed")
+
+    monkeypatch.setattr(demo, "generate_demo", broken)
+    db = tmp_path / "demo.sqlite3"
+    code, _, err = run("--db", str(db), "demo", "--no-open")
+    assert code == 1 and _one_line(err)
+    assert list(tmp_path.iterdir()) == []
