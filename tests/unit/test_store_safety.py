@@ -20,6 +20,8 @@ from tui_desk.store.engine import SCHEMA_VERSION, StoreError, open_store
 
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
+    # Stand in for a host that brings its own driver, so the TUI's store checks run.
+    monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.headless_driver:HeadlessDriver")
     return cli_runner(capsys, monkeypatch)
 
 
