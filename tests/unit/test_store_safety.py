@@ -386,11 +386,11 @@ def test_empty_and_vanishing_store_names_are_refused(
 def test_demo_refuses_a_store_that_already_holds_a_desk(run: Run, tmp_path: Path) -> None:
     db = tmp_path / "desk.sqlite3"
     _store_with_a_ticket(run, db)
-    before = _digest(db)
+    before = _events(db)
     code, out, err = run("--db", str(db), "demo", "--no-open", "--tickets", "5")
     assert code == 2 and out == ""
     assert "already holds a desk; demo fills only a new store" in _one_line(err)
-    assert _digest(db) == before
+    assert _events(db) == before  # no demo ticket, no demo event
 
 
 # -- damaged stores (#10.8) -----------------------------------------------------------------
