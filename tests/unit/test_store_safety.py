@@ -538,7 +538,7 @@ def test_a_store_in_a_folder_that_cannot_be_written_is_refused_in_one_line(
 
     db = tmp_path / "desk.sqlite3"
     _store_with_a_ticket(run, db)
-    before = _digest(db)
+    before = _events(db)
     real_access = os.access
 
     def folder_read_only(path: object, mode: int) -> bool:  # what a non-root user sees
@@ -547,7 +547,7 @@ def test_a_store_in_a_folder_that_cannot_be_written_is_refused_in_one_line(
     monkeypatch.setattr(engine_module.os, "access", folder_read_only)
     code, _, err = run("--db", str(db), "ticket", "new", "--from", "a@b.example", "--subject", "s")
     assert code == 2 and "cannot be written" in _one_line(err)
-    assert _digest(db) == before
+    assert _events(db) == before
 
 
 def test_planted_links_at_the_state_and_log_paths_are_never_written_through(
