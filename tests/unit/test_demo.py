@@ -214,7 +214,7 @@ def _standing(clocks: dict[str, Any]) -> str:
 def test_the_demo_now_looks_like_a_healthy_but_busy_desk(
     tmp_path: Path, default_policy: Policy, seed: int
 ) -> None:
-    engine = open_store(str(tmp_path / "d.sqlite3"))
+    engine = open_store(str(tmp_path / "d.sqlite3"), create=True)
     demo.generate_demo(engine, default_policy, seed=seed, now=NOW)
     desk = HelpDesk(engine, default_policy, now=lambda: NOW)
     with contextlib.closing(sqlite3.connect(engine.url.database or "")) as conn:
