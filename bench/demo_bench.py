@@ -32,7 +32,7 @@ def main() -> None:
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else None
     policy = parse_policy_text(default_policy_text(), "default")
     with tempfile.TemporaryDirectory() as folder:
-        engine = open_store(str(Path(folder) / "bench.sqlite3"))
+        engine = open_store(str(Path(folder) / "bench.sqlite3"), create=True)
         started = time.perf_counter()
         cpu = _cpu_seconds(resource.RUSAGE_SELF)
         stats = generate_demo(engine, policy, tickets=count, seed=1, workers=workers)

@@ -185,7 +185,7 @@ def main() -> None:
     policy_path.write_text(default_policy_text() + EXTRA_PLANS, encoding="utf-8")
     policy = parse_policy_text(policy_path.read_text(encoding="utf-8"), str(policy_path))
 
-    engine = open_store(str(db))
+    engine = open_store(str(db), create=True)
     with engine.connect() as conn:
         existing = conn.execute(sa.select(sa.func.count()).select_from(Ticket)).scalar()
     if existing:

@@ -33,7 +33,7 @@ OPEN = ("active", "paused")
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     policy = parse_policy_text(default_policy_text(), "default")
-    desk = HelpDesk(open_store(str(demo_store(count))), policy)
+    desk = HelpDesk(open_store(str(demo_store(count)), create=True), policy)
     ids = [t.id for t in desk.queue(QueueFilter(categories=(*OPEN, "solved", "void")))]
     done, elapsed = timed(desk.recompute_tickets, ids)
     print(f"recompute from the store: {done} tickets (all of them, open or not) in {elapsed:.2f} s")
@@ -42,7 +42,7 @@ def main() -> None:
     opened, elapsed = timed(desk.recompute_all)
     print(f"recompute_all (open tickets only): {opened} tickets in {elapsed:.2f} s")
 
-    open_desk = HelpDesk(open_store(str(open_tickets_store(count))), policy)
+    open_desk = HelpDesk(open_store(str(open_tickets_store(count)), create=True), policy)
     open_ids = [t.id for t in open_desk.queue(QueueFilter(categories=OPEN))]
     clear_cache(open_desk)
     done, elapsed = timed(open_desk.recompute_tickets, open_ids)

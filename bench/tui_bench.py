@@ -72,7 +72,7 @@ async def interactive(path: Path) -> dict[str, list[float]]:
     from tui_desk.tui.app import DeskApp
 
     ctx = Context(build_parser().parse_args(["--db", str(path)]))
-    desk = HelpDesk(open_store(str(path)), ctx.policy, operator="ana")
+    desk = HelpDesk(open_store(str(path), create=True), ctx.policy, operator="ana")
     app = DeskApp(desk, operator="ana", live=False)
     figures: dict[str, list[float]] = {"floor": [], "cursor": [], "view": [], "tick": []}
     clock = time.process_time

@@ -68,6 +68,6 @@ def desk(db_path: Path, default_policy: Policy, clock: FrozenClock) -> Iterator[
     from tui_desk.services import HelpDesk
     from tui_desk.store.engine import open_store
 
-    engine = open_store(str(db_path))
+    engine = open_store(str(db_path), create=True)
     yield HelpDesk(engine, default_policy, now=clock)
     engine.dispose()

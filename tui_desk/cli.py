@@ -158,15 +158,23 @@ class Context:
 
     @property
     def desk(self) -> HelpDesk:
+        """The full desk on an existing store (only init and demo create one). A missing
+        store is said first, then the policy is loaded, so a bad policy fails before the
+        store is opened for writing."""
         if self._desk is None:
             from tui_desk.services import HelpDesk
             from tui_desk.store.engine import open_store
+            from tui_desk.store.lite import inspect_store, no_store, sqlite_file
 
+            store_file = sqlite_file(self.locations.db)
+            if store_file is not None and inspect_store(store_file) is None:
+                raise no_store(store_file)
+            policy = self.policy
             fixed = self.now()
             engine = open_store(self.locations.db)
             self._desk = HelpDesk(
                 engine,
-                self.policy,
+                policy,
                 now=(lambda: fixed) if fixed else None,
                 operator=self.args.global_as,
             )
@@ -258,21 +266,37 @@ def cmd_tui(ctx: Context) -> int:
 
 
 def cmd_demo(ctx: Context) -> int:
+    """A new store filled with generated data. Demo never writes into an existing desk: it
+    refuses a store that already exists, so `init` then `demo` cannot mix the two."""
     import tempfile
 
     from tui_desk.demo import generate_demo
+    from tui_desk.store.engine import StoreExists, open_store
 
     args = ctx.args
     if args.tickets < 0:
         raise UsageError("--tickets must be 0 or more")
-    db = ctx.args.db or os.environ.get("TUI_DESK_DB")
-    if not db:
+    policy = ctx.policy
+    now = ctx.now()
+    folder = None
+    if ctx.locations.db_source != "default":
+        db = ctx.locations.db
+    else:
         folder = tempfile.mkdtemp(prefix="tui-desk-demo-")
         db = str(Path(folder) / "demo.sqlite3")
-    from tui_desk.store.engine import open_store
-
-    engine = open_store(db)
-    stats = generate_demo(engine, ctx.policy, tickets=args.tickets, seed=args.seed, now=ctx.now())
+    try:
+        engine = open_store(db, new=True)
+    except StoreExists:
+        raise UsageError(
+            f"{db} already holds a desk; demo fills only a new store "
+            "(name a new file with --db, or leave --db out for a temporary one)"
+        ) from None
+    try:
+        stats = generate_demo(engine, policy, tickets=args.tickets, seed=args.seed, now=now)
+    except BaseException:
+        engine.dispose()
+        _remove_sqlite_store(db, folder)  # half a demo is no store: a failure leaves nothing
+        raise
     engine.dispose()
     if ctx.json:
         emit_json({"db": db, **stats})
@@ -289,47 +313,96 @@ def cmd_demo(ctx: Context) -> int:
     # The demo opens as its lead operator, without asking (--as picks another).
     lead = next(name for name, role in OPERATORS if role == "lead")
     return run_app(
-        ctx.locations, policy=ctx.policy, db=db, now=ctx.now(), operator=ctx.args.global_as or lead
+        ctx.locations, policy=policy, db=db, now=now, operator=ctx.args.global_as or lead
     )
 
 
+def _remove_sqlite_store(db: str, folder: str | None) -> None:
+    import shutil
+
+    from tui_desk.store.lite import sqlite_file
+
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    path = sqlite_file(db)
+    if path is not None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def cmd_init(ctx: Context) -> int:
-    created_policy = _write_default_policy(ctx.locations.policy)
-    _ = ctx.desk  # opening creates and migrates the store
+    """Write the default policy (if there is none) and create the store. A policy that
+    exists is validated first; if the store cannot be made, a policy written by this
+    command is removed again: a failing init leaves nothing behind."""
+    from tui_desk.store.engine import StoreExists, open_store
+    from tui_desk.store.lite import inspect_store, sqlite_file
+
+    store_file = sqlite_file(ctx.locations.db)
+    if store_file is not None:
+        inspect_store(store_file)  # another program's file or a damaged store: stop here
+    policy_path = ctx.locations.policy
+    if policy_path.exists():
+        _ = ctx.policy
+    created_policy = _write_default_policy(policy_path)
+    try:
+        try:
+            open_store(ctx.locations.db, new=True).dispose()
+            created_store = True
+        except StoreExists:
+            created_store = False
+        _ = ctx.desk  # the policy applied, escalations caught up
+    except BaseException:
+        if created_policy:
+            policy_path.unlink(missing_ok=True)
+        raise
     out = {
-        "policy": str(ctx.locations.policy),
+        "policy": str(policy_path),
         "policy_created": created_policy,
         "db": ctx.locations.db,
+        "db_created": created_store,
     }
     if ctx.json:
         emit_json(out)
     else:
         verb = "wrote" if created_policy else "kept existing"
-        print(f"{verb} policy {ctx.locations.policy}")
-        print(f"store ready at {ctx.locations.db}")
+        print(f"{verb} policy {policy_path}")
+        print(f"{'created' if created_store else 'kept existing'} store {ctx.locations.db}")
     return 0
 
 
 def _write_default_policy(path: Path) -> bool:
+    """The documented default policy at `path`, 0600; False (nothing written) when a file
+    is already there."""
     from tui_desk.core.policy_load import default_policy_text
+    from tui_desk.files import write_private
 
-    if path.exists():
+    try:
+        write_private(path, default_policy_text().encode("utf-8"), overwrite=False)
+    except FileExistsError:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "x", encoding="utf-8") as handle:
-        handle.write(default_policy_text())
     return True
 
 
 def cmd_locate(ctx: Context) -> int:
+    """Where things are; it opens nothing, so it also answers for a store not made yet."""
+    from tui_desk.store.lite import StoreError, inspect_store, sqlite_file
+
     loc = ctx.locations
+    store_file = sqlite_file(loc.db)
+    try:
+        missing = store_file is not None and inspect_store(store_file) is None
+    except StoreError:
+        missing = False  # there is a file; the commands that open it say what is wrong
     out = {
         "policy": str(loc.policy),
         "policy_source": loc.policy_source
         if loc.policy_exists
         else f"{loc.policy_source} (missing: the embedded default is used)",
         "db": loc.db,
-        "db_source": loc.db_source,
+        "db_source": loc.db_source
+        if not missing
+        else f"{loc.db_source} (missing: run tui-desk init)",
         "log": str(loc.log_dir / "tui-desk.log"),
     }
     if ctx.json:
@@ -665,15 +738,35 @@ def cmd_escalation(ctx: Context) -> int:
 
 
 def cmd_backup(ctx: Context) -> int:
-    from tui_desk.store.engine import copy_store
+    """A verified copy of the store (SPEC §9). Reads the store only: no policy needed, no
+    escalation pass, nothing written but DEST."""
+    from tui_desk.store.engine import backup_sqlite
+    from tui_desk.store.lite import StoreError, inspect_store, sqlite_file
 
+    source = sqlite_file(ctx.locations.db)
+    if source is None:
+        raise UsageError("backup copies SQLite stores only; use pg_dump for PostgreSQL")
+    if inspect_store(source) is None:
+        raise StoreError(f"no store at {source}; nothing to back up")
     dest = Path(ctx.args.dest).expanduser()
     if dest.is_dir():
         dest = dest / f"desk-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.sqlite3"
-    if dest.exists():
-        raise UsageError(f"{dest} exists; choose a new file name")
-    copy_store(ctx.desk.engine, dest)
-    print(dest)
+    if dest.resolve() == source:
+        raise UsageError(f"{dest} is the store itself; choose another file")
+    try:
+        size = backup_sqlite(source, dest, overwrite=ctx.args.force)
+    except FileExistsError:
+        raise UsageError(
+            f"{dest} exists; choose a new file name, or add --force to replace it"
+        ) from None
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {dest}: {exc.strerror}; choose a folder you can write to"
+        ) from exc
+    if ctx.json:
+        emit_json({"path": str(dest), "size": size, "verified": True})
+    else:
+        print(f"backup written to {dest} ({size:,} bytes, integrity verified)")
     return 0
 
 
@@ -968,8 +1061,9 @@ def build_parser(names: dict[str, tuple[str, ...]] | None = None) -> OneLinePars
     es_ack.add_argument("--as", dest="as_", metavar="OPERATOR", help=as_help)
     escalation.set_defaults(func=cmd_escalation)
 
-    backup = sub.add_parser("backup", help="a consistent copy of the store")
-    backup.add_argument("dest")
+    backup = sub.add_parser("backup", help="a consistent, verified copy of the store")
+    backup.add_argument("dest", help="a new file, or a folder to hold desk-TIMESTAMP.sqlite3")
+    backup.add_argument("--force", action="store_true", help="replace DEST if it exists")
     backup.set_defaults(func=cmd_backup)
 
     for command in _command_parsers(parser):
@@ -977,16 +1071,29 @@ def build_parser(names: dict[str, tuple[str, ...]] | None = None) -> OneLinePars
     return parser
 
 
-def _log_to_file(loc: Locations) -> Path | None:
+def _log_to_file(folder: Path) -> Path | None:
+    """Send the log to `tui-desk.log` in `folder` (0600 in 0700, whatever the umask)."""
+    from tui_desk.files import open_private_append
+
+    path = folder / "tui-desk.log"
     try:
-        loc.log_dir.mkdir(parents=True, exist_ok=True)
-        path = loc.log_dir / "tui-desk.log"
-        handler = logging.FileHandler(path, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        log.addHandler(handler)
-        return path
+        stream = os.fdopen(open_private_append(path), "a", encoding="utf-8")
     except OSError:
         return None
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    return path
+
+
+def _failure_record(exc: BaseException) -> str:
+    """What the log keeps of an unexpected failure without --debug: the exception's type
+    and where it was raised; never its message, which may quote tickets or SQL parameters."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    return f"unexpected failure: {type(exc).__module__}.{type(exc).__qualname__} at {where}"
 
 
 class TerminalSafeOutput(io.TextIOBase):
@@ -1068,27 +1175,55 @@ def _run(func: Callable[[Context], int], args: argparse.Namespace) -> int:
         return _report_failure(exc, args)
 
 
+def _as_store_error(exc: Exception) -> Exception:
+    """A database failure as the store's one-line error; anything else unchanged."""
+    import sqlite3
+
+    from tui_desk.store.lite import damaged, store_error
+
+    if isinstance(exc, sqlite3.Error):
+        return store_error(exc)
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):
+        if isinstance(exc, sa_exc.IntegrityError):
+            return exc
+        return store_error(exc.orig or exc)
+    if isinstance(exc, json.JSONDecodeError) and _raised_reading_the_store(exc):
+        return damaged(f"a stored value is not valid JSON ({exc.msg})")
+    return exc
+
+
+def _raised_reading_the_store(exc: BaseException) -> bool:
+    import traceback
+
+    folders = (f"{os.sep}services{os.sep}", f"{os.sep}store{os.sep}")
+    return any(
+        "tui_desk" in frame.filename and any(part in frame.filename for part in folders)
+        for frame in traceback.extract_tb(exc.__traceback__)
+    )
+
+
 def _report_failure(exc: Exception, args: argparse.Namespace) -> int:
     from tui_desk.core.policy_load import PolicyError
+    from tui_desk.paths import log_dir
 
-    code = getattr(exc, "exit_code", None)
     if isinstance(exc, PolicyError):
         sys.stderr.write(str(exc).rstrip("\n") + "\n")
         return 2
+    exc = _as_store_error(exc)
+    code = getattr(exc, "exit_code", None)
+    lines = str(exc).strip().splitlines()
+    message = lines[0] if lines else ""
     if code is not None:
-        sys.stderr.write(f"tui-desk: {exc}\n")
+        sys.stderr.write(f"tui-desk: {message}\n")
         return int(code)
-    from tui_desk.store.lite import StoreError
-
-    if isinstance(exc, StoreError):
-        sys.stderr.write(f"tui-desk: {exc}\n")
-        return 1
+    path = _log_to_file(log_dir())
     if args.debug:
+        log.error("unexpected failure", exc_info=exc)
         raise exc
-    path = _log_to_file(locate(args.policy, args.db))
-    log.exception("unexpected failure")
+    log.error(_failure_record(exc))
     where = f"; details in {path}" if path else ""
-    sys.stderr.write(f"tui-desk: unexpected error: {type(exc).__name__}: {exc}{where}\n")
+    sys.stderr.write(f"tui-desk: unexpected error: {type(exc).__name__}: {message}{where}\n")
     return 1
 
 

@@ -124,8 +124,9 @@ def _outcome(process: subprocess.Popen[bytes], said: IO[bytes], deadline: float)
 
 def _log(path: Path, lines: list[str]) -> None:
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handle = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        from tui_desk.files import open_private_append
+
+        handle = open_private_append(path)  # 0600 in 0700, never through a link
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
         with os.fdopen(handle, "a", encoding="utf-8") as out:
             for line in lines:

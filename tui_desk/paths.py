@@ -37,17 +37,38 @@ def log_dir() -> Path:
     return Path(platformdirs.user_log_dir(APP))
 
 
+class LocationError(ValueError):
+    """An option or environment variable names no usable file: exit 2."""
+
+    exit_code = 2
+
+
+def _choose(flag: str | None, flag_name: str, env: str) -> tuple[str, str] | None:
+    """The value and its source from a flag, then the environment; an empty value is an
+    error, never a silent fall back to the default."""
+    if flag is not None:
+        if not flag.strip():
+            raise LocationError(f"{flag_name} is empty; give a path, or leave it out")
+        return flag, flag_name
+    value = os.environ.get(env)
+    if value is not None:
+        if not value.strip():
+            raise LocationError(f"${env} is set but empty; unset it or give a path")
+        return value, f"${env}"
+    return None
+
+
 def locate(policy_flag: str | None, db_flag: str | None) -> Locations:
-    if policy_flag:
-        policy, policy_source = Path(policy_flag), "--policy"
-    elif os.environ.get("TUI_DESK_POLICY"):
-        policy, policy_source = Path(os.environ["TUI_DESK_POLICY"]), "$TUI_DESK_POLICY"
-    else:
-        policy, policy_source = default_policy_path(), "default"
-    if db_flag:
-        db, db_source = db_flag, "--db"
-    elif os.environ.get("TUI_DESK_DB"):
-        db, db_source = os.environ["TUI_DESK_DB"], "$TUI_DESK_DB"
-    else:
-        db, db_source = str(default_db_path()), "default"
+    """Where the policy and the store are; LocationError for an empty or unusable name."""
+    from tui_desk.store.lite import StoreError, sqlite_file
+
+    chosen = _choose(policy_flag, "--policy", "TUI_DESK_POLICY")
+    policy, policy_source = (
+        (Path(chosen[0]), chosen[1]) if chosen else (default_policy_path(), "default")
+    )
+    db, db_source = _choose(db_flag, "--db", "TUI_DESK_DB") or (str(default_db_path()), "default")
+    try:
+        sqlite_file(db)
+    except StoreError as exc:
+        raise LocationError(f"{db_source}: {exc}") from None
     return Locations(policy.expanduser(), policy_source, db, db_source, log_dir())

@@ -30,7 +30,7 @@ def utc_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def demo_desk(tmp_path: Path, default_policy: Policy) -> Iterator[HelpDesk]:
     from tui_desk.demo import generate_demo
 
-    engine = open_store(str(tmp_path / "demo.sqlite3"))
+    engine = open_store(str(tmp_path / "demo.sqlite3"), create=True)
     generate_demo(engine, default_policy, tickets=80, seed=11, now=DEMO_NOW)
     yield HelpDesk(engine, default_policy, now=lambda: DEMO_NOW, operator="ana")
     engine.dispose()

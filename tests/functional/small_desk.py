@@ -158,7 +158,7 @@ def build_small_desk(db: str) -> HelpDesk:
     """The store at `db` filled as described above, its escalations recorded up to
     SMALL_NOW; the desk returned stands at SMALL_NOW as operator ana."""
     clock = FrozenClock(datetime(2026, 11, 1, 8, 0, tzinfo=UTC))
-    desk = HelpDesk(open_store(db), small_policy(), now=clock)
+    desk = HelpDesk(open_store(db, create=True), small_policy(), now=clock)
     desk.add_operator("ana", "lead")
     desk.add_operator("ben")
     desk.add_customer("Acme Corporation International", domains=["acme.io"])

@@ -24,7 +24,7 @@ def hostile_desk(tmp_path: Path, default_policy: Policy) -> Iterator[HelpDesk]:
     from tui_desk.demo import generate_demo
 
     db = tmp_path / "hostile.sqlite3"
-    engine = open_store(str(db))
+    engine = open_store(str(db), create=True)
     generate_demo(engine, default_policy, tickets=40, seed=5, now=DEMO_NOW)
     engine.dispose()
     plant(db)

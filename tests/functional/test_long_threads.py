@@ -29,7 +29,9 @@ async def _settle(app, pilot) -> None:  # noqa: ANN001
 
 
 def _long_ticket(tmp_path, policy: Policy) -> HelpDesk:  # noqa: ANN001
-    desk = HelpDesk(open_store(str(tmp_path / "long.sqlite3")), policy, now=lambda: DEMO_NOW)
+    desk = HelpDesk(
+        open_store(str(tmp_path / "long.sqlite3"), create=True), policy, now=lambda: DEMO_NOW
+    )
     desk.add_operator("ana")
     start = DEMO_NOW - timedelta(hours=EVENTS)
     desk.create_ticket("bo@acme.io", "A long story", BIG_BODY, at=start.isoformat())
@@ -80,7 +82,9 @@ async def test_a_long_thread_opens_with_its_newest_events_and_long_bodies_cut(
 async def test_the_composer_refuses_a_body_over_the_limit_and_keeps_the_text(
     tmp_path, default_policy: Policy
 ) -> None:  # noqa: ANN001
-    desk = HelpDesk(open_store(str(tmp_path / "d.sqlite3")), default_policy, now=lambda: DEMO_NOW)
+    desk = HelpDesk(
+        open_store(str(tmp_path / "d.sqlite3"), create=True), default_policy, now=lambda: DEMO_NOW
+    )
     desk.add_operator("ana")
     desk.create_ticket("bo@acme.io", "Hello", "Hi", at=DEMO_NOW.isoformat())
     app = DeskApp(desk, operator="ana", clock=lambda: DEMO_NOW, live=False)

@@ -31,7 +31,7 @@ def stored_text(path: Path, email: str) -> str:
 
 def test_bulk_instants_are_stored_as_sqlalchemy_stores_them(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
-    engine = open_store(str(path))
+    engine = open_store(str(path), create=True)
     instant, _flag = driver_converters("sqlite")
     with engine.begin() as conn:
         for index, at in enumerate(INSTANTS):
@@ -49,7 +49,7 @@ def test_bulk_instants_are_stored_as_sqlalchemy_stores_them(tmp_path: Path) -> N
 
 def test_deferred_indexes_come_back_as_they_were(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
-    engine = open_store(str(path))
+    engine = open_store(str(path), create=True)
     schema = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
     with engine.begin() as conn:
         before = conn.exec_driver_sql(schema).all()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import create_store
 from tests.hostile import BODIES, EMAILS, NAMES, SUBJECTS, TAGS, forbidden_in, plant
 
 NOW = "2026-11-18T10:30:00Z"
@@ -38,6 +39,7 @@ def _tickets(db: Path) -> int:
 
 def _hostile_desk(run) -> None:  # noqa: ANN001
     """A demo desk whose every text is then overwritten with the hostile corpus."""
+    run.db.unlink()  # demo fills only a new store
     assert run("--db", str(run.db), "demo", "--no-open", "--tickets", "30", "--seed", "3")[0] == 0
     plant(run.db)
 
@@ -158,6 +160,7 @@ def test_console_script_prints_no_control_character_from_hostile_text(tmp_path: 
     exe = shutil.which("tui-desk", path=str(Path(sys.executable).parent))
     assert exe, "the tui-desk console script is not installed: pip install -e ."
     env = {**os.environ, "TUI_DESK_DB": str(tmp_path / "d.sqlite3"), "TUI_DESK_NOW": NOW}
+    create_store(tmp_path / "d.sqlite3")
 
     def tui_desk(*args: str, stdin: str = "") -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(

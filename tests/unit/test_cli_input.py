@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_runner import invoke
+from tests.cli_runner import create_store, invoke
 from tui_desk.core.policy_load import default_policy_text
 from tui_desk.core.roles import ROLES
 from tui_desk.services import BadInput
@@ -27,6 +27,7 @@ NOW = ("--now", "2026-11-16T10:05:00+01:00")  # before any escalation: versions 
 @pytest.fixture
 def run(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     """`tui-desk ARGS` in-process on a private store with operator ana and ticket #1."""
+    create_store(tmp_path / "desk.sqlite3")  # as tui-desk init leaves it
     monkeypatch.setenv("TUI_DESK_DB", str(tmp_path / "desk.sqlite3"))
 
     def _run(*args: str) -> tuple[int, str, str]:
@@ -70,6 +71,7 @@ def test_every_global_option_may_follow_the_command(run, tmp_path: Path) -> None
     policy = tmp_path / "policy.toml"
     policy.write_text(default_policy_text(), encoding="utf-8")
     other = tmp_path / "other.sqlite3"
+    create_store(other)
     args = ("--db", str(other), "--policy", str(policy), "--now", OPENED, "--json")
     assert run("ticket", "new", "--from", "x@y.example", "--subject", "Elsewhere", *args)[0] == 0
     code, out, _ = run("ticket", "show", "1", *args, "--as", "ana", "--debug")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_runner import invoke
+from tests.cli_runner import create_store, invoke
 from tests.policies import ESCALATION_POLICY
 from tests.waiting import eventually
 from tui_desk.paths import log_dir
@@ -49,6 +49,7 @@ def desk_with(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: p
             ESCALATION_POLICY.replace("NOTIFY_COMMAND", f"notify_command = {json.dumps(command)}"),
             encoding="utf-8",
         )
+        create_store(tmp_path / "desk.sqlite3")  # as tui-desk init leaves it
         monkeypatch.setenv("TUI_DESK_DB", str(tmp_path / "desk.sqlite3"))
         monkeypatch.setenv("TUI_DESK_POLICY", str(policy))
 

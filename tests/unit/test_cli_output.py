@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_runner import invoke
+from tests.cli_runner import create_store, invoke
 
 AT = "2026-11-16T10:00:00+01:00"
 
 
 @pytest.fixture
 def run(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    create_store(tmp_path / "desk.sqlite3")  # as tui-desk init leaves it
     monkeypatch.setenv("TUI_DESK_DB", str(tmp_path / "desk.sqlite3"))
 
     def _run(*args: str) -> tuple[int, str, str]:

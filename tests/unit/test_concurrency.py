@@ -20,7 +20,7 @@ WRITER = textwrap.dedent(
     from tui_desk.services import HelpDesk
     from tui_desk.store.engine import open_store
 
-    desk = HelpDesk(open_store(sys.argv[1]), parse_policy_text(SERVICE_POLICY, "p.toml"))
+    desk = HelpDesk(open_store(sys.argv[1], create=True), parse_policy_text(SERVICE_POLICY, "p.toml"))
     for n in range(int(sys.argv[3])):
         desk.note(1, f"{sys.argv[2]} note {n}", author="ana")
         desk.set_fields(1, tags=[f"{sys.argv[2]}{n}"], author="ana")
@@ -29,7 +29,7 @@ WRITER = textwrap.dedent(
 
 
 def test_two_processes_writing_one_ticket_lose_nothing(db_path: Path) -> None:
-    engine = open_store(str(db_path))
+    engine = open_store(str(db_path), create=True)
     desk = HelpDesk(engine, parse_policy_text(SERVICE_POLICY, "p.toml"))
     desk.add_operator("ana")
     start = desk.create_ticket("bo@acme.io", "Shared ticket").ticket.version

@@ -27,7 +27,7 @@ NOW = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)  # a Wednesday morning
 
 
 def generate(path: Path, policy: Policy, **options: Any) -> dict[str, int]:
-    engine = open_store(str(path))
+    engine = open_store(str(path), create=True)
     try:
         return demo.generate_demo(engine, policy, now=NOW, **options)
     finally:
@@ -118,7 +118,7 @@ def test_the_demo_records_the_escalations_the_pass_would_record(
 
     monkeypatch.setattr(demo_rows, "plan_unstored_ticket", lambda *args: None)
     path = tmp_path / "passed.sqlite3"
-    engine = open_store(str(path))
+    engine = open_store(str(path), create=True)
     demo.generate_demo(engine, default_policy, tickets=400, seed=3, now=NOW)
     report = run_escalation_pass(HelpDesk(engine, default_policy, now=lambda: NOW), NOW)
     engine.dispose()
@@ -132,7 +132,7 @@ def test_the_demo_records_the_escalations_the_pass_would_record(
 def test_a_fresh_demo_leaves_nothing_to_the_escalation_pass(
     tmp_path: Path, default_policy: Policy
 ) -> None:
-    engine = open_store(str(tmp_path / "d.sqlite3"))
+    engine = open_store(str(tmp_path / "d.sqlite3"), create=True)
     demo.generate_demo(engine, default_policy, tickets=300, now=NOW)
     report = run_escalation_pass(HelpDesk(engine, default_policy, now=lambda: NOW), NOW)
     engine.dispose()
@@ -141,7 +141,7 @@ def test_a_fresh_demo_leaves_nothing_to_the_escalation_pass(
 
 @pytest.fixture
 def default_demo(tmp_path: Path, default_policy: Policy) -> Iterator[HelpDesk]:
-    engine = open_store(str(tmp_path / "d.sqlite3"))
+    engine = open_store(str(tmp_path / "d.sqlite3"), create=True)
     demo.generate_demo(engine, default_policy, now=NOW)
     yield HelpDesk(engine, default_policy, now=lambda: NOW)
     engine.dispose()
@@ -191,7 +191,7 @@ def test_the_demo_records_the_policy_its_clocks_were_computed_under(
     from tui_desk.store.lite import LiteStore
 
     db = str(tmp_path / "demo.sqlite3")
-    engine = open_store(db)
+    engine = open_store(db, create=True)
     demo.generate_demo(engine, default_policy, tickets=60, seed=3, now=NOW)
     store = LiteStore.open(db)
     assert store is not None
@@ -214,7 +214,7 @@ def _standing(clocks: dict[str, Any]) -> str:
 def test_the_demo_now_looks_like_a_healthy_but_busy_desk(
     tmp_path: Path, default_policy: Policy, seed: int
 ) -> None:
-    engine = open_store(str(tmp_path / "d.sqlite3"))
+    engine = open_store(str(tmp_path / "d.sqlite3"), create=True)
     demo.generate_demo(engine, default_policy, seed=seed, now=NOW)
     desk = HelpDesk(engine, default_policy, now=lambda: NOW)
     with contextlib.closing(sqlite3.connect(engine.url.database or "")) as conn:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.cli_runner import invoke
+from tests.cli_runner import create_store, invoke
 from tests.conftest import FrozenClock
 from tests.policies import ESCALATION_POLICY
 from tests.waiting import eventually
@@ -72,7 +72,7 @@ def open_desk(db_path: Path, clock: FrozenClock) -> Iterator[Callable[..., HelpD
     engines = []
 
     def _open(notify: list[str] | None = None, manager_sets: str | None = None) -> HelpDesk:
-        engine = open_store(str(db_path))
+        engine = open_store(str(db_path), create=True)
         engines.append(engine)
         desk = HelpDesk(engine, escalation_policy(notify, manager_sets), now=clock)
         if not desk.operators():
@@ -470,7 +470,7 @@ def test_a_pass_at_an_earlier_instant_leaves_what_is_recorded_alone(
 
 
 def _pass_in_another_process(db: str, now: str, barrier, results) -> None:  # noqa: ANN001
-    engine = open_store(db)
+    engine = open_store(db, create=True)
     desk = HelpDesk(engine, escalation_policy())
     barrier.wait(timeout=60)
     report = run_escalation_pass(desk, datetime.fromisoformat(now))
@@ -623,6 +623,7 @@ def test_about_to_escalate_is_grouped_by_the_next_hour_today_and_tomorrow_on_the
 def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     policy = tmp_path / "escalation.toml"
     policy.write_text(ESCALATION_POLICY.replace("NOTIFY_COMMAND", ""), encoding="utf-8")
+    create_store(tmp_path / "cli.sqlite3")
     monkeypatch.setenv("TUI_DESK_DB", str(tmp_path / "cli.sqlite3"))
     monkeypatch.setenv("TUI_DESK_POLICY", str(policy))
 

@@ -155,8 +155,10 @@ def test_placeholders_follow_the_driver() -> None:
 def test_sqlite_file_reads_paths_and_urls(tmp_path: Path) -> None:
     assert sqlite_file(str(tmp_path / "a.db")) == tmp_path / "a.db"
     assert sqlite_file(f"sqlite:///{tmp_path}/b.db") == tmp_path / "b.db"
-    assert sqlite_file("sqlite:///:memory:") is None
     assert sqlite_file("postgresql://x/y") is None
+    for vanishing in ("sqlite:///:memory:", ":memory:", "file:x.db?mode=memory", ""):
+        with pytest.raises(StoreError):
+            sqlite_file(vanishing)
 
 
 def test_quota_command_reads_without_sqlalchemy_and_agrees_with_the_full_desk(

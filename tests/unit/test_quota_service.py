@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.cli_runner import cli_runner, create_store
 from tests.policies import SERVICE_POLICY
-from tui_desk.cli import main
 from tui_desk.core.policy_load import parse_policy_text
 from tui_desk.services import HelpDesk, quota_line, quota_overview
 from tui_desk.store.engine import open_store
@@ -24,7 +24,9 @@ def utc(text: str) -> datetime:
 
 
 def _desk(db_path: Path, clock, policy_text: str = SERVICE_POLICY) -> HelpDesk:  # noqa: ANN001
-    desk = HelpDesk(open_store(str(db_path)), parse_policy_text(policy_text, "test.toml"), clock)
+    desk = HelpDesk(
+        open_store(str(db_path), create=True), parse_policy_text(policy_text, "test.toml"), clock
+    )
     desk.add_operator("ana", "lead")
     desk.add_customer("Acme", domains=["acme.io"])
     return desk
@@ -221,18 +223,10 @@ def run(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
     """`tui-desk ARGS` in-process on a private store and SERVICE_POLICY."""
     policy = tmp_path / "policy.toml"
     policy.write_text(SERVICE_POLICY, encoding="utf-8")
+    create_store(tmp_path / "desk.sqlite3")
     monkeypatch.setenv("TUI_DESK_DB", str(tmp_path / "desk.sqlite3"))
     monkeypatch.setenv("TUI_DESK_POLICY", str(policy))
-
-    def _run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = main(list(args))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
+    return cli_runner(capsys, monkeypatch)
 
 
 def _quota_at(run, now: str) -> dict:  # noqa: ANN001

@@ -16,7 +16,7 @@ from tui_desk.store.engine import open_store
 
 @pytest.fixture
 def hd(db_path: Path, clock) -> Iterator[HelpDesk]:  # noqa: ANN001
-    engine = open_store(str(db_path))
+    engine = open_store(str(db_path), create=True)
     desk = HelpDesk(engine, parse_policy_text(SERVICE_POLICY, "test.toml"), now=clock)
     desk.add_operator("ana", "lead")
     desk.add_customer("Acme", domains=["acme.io"])

@@ -15,14 +15,14 @@ from tui_desk.store.engine import SCHEMA_VERSION, StoreError, open_store
 
 
 def test_new_store_is_0600_in_a_0700_directory(db_path: Path) -> None:
-    engine = open_store(str(db_path))
+    engine = open_store(str(db_path), create=True)
     engine.dispose()
     assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(db_path.parent).st_mode) == 0o700
 
 
 def test_store_uses_wal_foreign_keys_and_a_busy_timeout(db_path: Path) -> None:
-    engine = open_store(str(db_path))
+    engine = open_store(str(db_path), create=True)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -31,14 +31,14 @@ def test_store_uses_wal_foreign_keys_and_a_busy_timeout(db_path: Path) -> None:
 
 
 def test_new_store_is_stamped_with_the_current_schema_version(db_path: Path) -> None:
-    open_store(str(db_path)).dispose()
+    open_store(str(db_path), create=True).dispose()
     with sqlite3.connect(db_path) as conn:
         (value,) = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
     assert int(value) == SCHEMA_VERSION
 
 
 def test_fresh_schema_has_every_model_column(db_path: Path) -> None:
-    engine = open_store(str(db_path))
+    engine = open_store(str(db_path), create=True)
     inspector = sa.inspect(engine)
     for table in SQLModel.metadata.sorted_tables:
         columns = {c["name"] for c in inspector.get_columns(table.name)}
@@ -47,17 +47,17 @@ def test_fresh_schema_has_every_model_column(db_path: Path) -> None:
 
 
 def test_a_store_from_a_newer_version_is_refused_clearly(db_path: Path) -> None:
-    open_store(str(db_path)).dispose()
+    open_store(str(db_path), create=True).dispose()
     with sqlite3.connect(db_path) as conn:
         conn.execute(
             "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),)
         )
     with pytest.raises(StoreError, match="newer than this tui-desk"):
-        open_store(str(db_path))
+        open_store(str(db_path), create=True)
 
 
 def test_foreign_keys_are_enforced(db_path: Path) -> None:
-    engine = open_store(str(db_path))
+    engine = open_store(str(db_path), create=True)
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
         conn.execute(
             sa.text("INSERT INTO ticket_tag (ticket_id, tag) VALUES (999, 'x')"),
@@ -65,11 +65,12 @@ def test_foreign_keys_are_enforced(db_path: Path) -> None:
     engine.dispose()
 
 
-def test_not_a_database_gives_a_store_error(tmp_path: Path) -> None:
+def test_not_a_database_gives_a_store_error_and_stays_untouched(tmp_path: Path) -> None:
     bogus = tmp_path / "notes.txt"
     bogus.write_text("this is not sqlite\n" * 100)
-    with pytest.raises(StoreError, match="cannot open the store"):
-        open_store(str(bogus))
+    with pytest.raises(StoreError, match="is not a tui-desk store"):
+        open_store(str(bogus), create=True)
+    assert bogus.read_text() == "this is not sqlite\n" * 100
 
 
 def test_an_older_store_is_backed_up_then_upgraded(
@@ -77,7 +78,7 @@ def test_an_older_store_is_backed_up_then_upgraded(
 ) -> None:
     import tui_desk.store.engine as engine_module
 
-    open_store(str(db_path)).dispose()  # a store at the current version…
+    open_store(str(db_path), create=True).dispose()  # a store at the current version…
     steps: list[int] = []
 
     def add_column(conn: sa.Connection) -> None:
@@ -87,7 +88,7 @@ def test_an_older_store_is_backed_up_then_upgraded(
     # …which a newer tui-desk with one more migration step opens.
     monkeypatch.setattr(engine_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     monkeypatch.setitem(engine_module.MIGRATIONS, SCHEMA_VERSION + 1, add_column)
-    engine = open_store(str(db_path))
+    engine = open_store(str(db_path), create=True)
     engine.dispose()
     assert steps == [2]
     backups = list(db_path.parent.glob(f"{db_path.name}.v{SCHEMA_VERSION}-*.bak"))
@@ -98,7 +99,7 @@ def test_an_older_store_is_backed_up_then_upgraded(
         assert "shift" in {row[1] for row in conn.execute("PRAGMA table_info(operator)")}
         (value,) = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
     assert int(value) == SCHEMA_VERSION + 1
-    open_store(str(db_path)).dispose()  # already upgraded: nothing runs twice
+    open_store(str(db_path), create=True).dispose()  # already upgraded: nothing runs twice
     assert steps == [2]
 
 
@@ -107,7 +108,7 @@ def test_a_failing_upgrade_leaves_the_store_as_it_was(
 ) -> None:
     import tui_desk.store.engine as engine_module
 
-    open_store(str(db_path)).dispose()
+    open_store(str(db_path), create=True).dispose()
 
     def broken(conn: sa.Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE operator ADD COLUMN shift VARCHAR")
@@ -116,7 +117,7 @@ def test_a_failing_upgrade_leaves_the_store_as_it_was(
     monkeypatch.setattr(engine_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     monkeypatch.setitem(engine_module.MIGRATIONS, SCHEMA_VERSION + 1, broken)
     with pytest.raises(RuntimeError):
-        open_store(str(db_path))
+        open_store(str(db_path), create=True)
     with sqlite3.connect(db_path) as conn:
         assert "shift" not in {row[1] for row in conn.execute("PRAGMA table_info(operator)")}
         (value,) = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
@@ -126,7 +127,7 @@ def test_a_failing_upgrade_leaves_the_store_as_it_was(
 def test_opening_an_up_to_date_store_does_not_wait_for_a_writer(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    open_store(str(db_path)).dispose()
+    open_store(str(db_path), create=True).dispose()
     import tui_desk.store.engine as engine_module
 
     # Were opening to take the write lock, it would wait the whole busy timeout and fail.
@@ -134,7 +135,7 @@ def test_opening_an_up_to_date_store_does_not_wait_for_a_writer(
     writer = sqlite3.connect(db_path, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
     try:
-        engine = open_store(str(db_path))
+        engine = open_store(str(db_path), create=True)
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM ticket")).scalar() == 0
         engine.dispose()
@@ -156,13 +157,13 @@ def test_a_version_1_store_gains_the_queue_index_and_then_equals_a_fresh_one(
     tmp_path: Path,
 ) -> None:
     fresh, old = tmp_path / "fresh.sqlite3", tmp_path / "old.sqlite3"
-    open_store(str(fresh)).dispose()
-    open_store(str(old)).dispose()
+    open_store(str(fresh), create=True).dispose()
+    open_store(str(old), create=True).dispose()
     with sqlite3.connect(old) as conn:  # what version 1 created
         conn.execute("DROP INDEX ix_ticket_queue")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     assert _schema(old) != _schema(fresh)
-    open_store(str(old)).dispose()
+    open_store(str(old), create=True).dispose()
     assert _schema(old) == _schema(fresh)
     assert list(tmp_path.glob("old.sqlite3.v1-*.bak"))
     with sqlite3.connect(old) as conn:

@@ -1,19 +1,20 @@
 """What the TUI remembers between runs (theme, act-then-advance, and who you are on each
-store), kept in a small JSON file beside the policy in the user config dir. Never policy,
-never data.
+store), kept in a small JSON file beside the policy in the user config dir, private to the
+user (0600 in a 0700 directory). Never policy, never data.
 
 Who you are belongs to a store: the operator picked on one store is remembered under that
 store's key (its resolved file, or its URL) and never offered to another."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
+from tui_desk.files import write_private
 from tui_desk.paths import APP
 from tui_desk.store.lite import sqlite_file
 
@@ -34,14 +35,9 @@ def load() -> dict[str, Any]:
 
 def save(values: dict[str, Any]) -> None:
     """Write atomically; losing a preference is never worth a crash."""
-    path = state_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(values, indent=2, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    text = json.dumps(values, indent=2, sort_keys=True)
+    with contextlib.suppress(OSError):
+        write_private(state_path(), text.encode("utf-8"), overwrite=True)
 
 
 def store_key(db: str) -> str:
