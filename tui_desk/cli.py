@@ -179,8 +179,24 @@ class Context:
                 operator=self.args.global_as,
             )
             self._desk.ensure_policy_applied()
-            self._catch_up_escalations(self._desk)
+            if not self.writes:
+                self._catch_up_escalations(self._desk)
         return self._desk
+
+    @property
+    def writes(self) -> bool:
+        """Whether the command changes data. Its escalation catch-up waits until it has
+        succeeded, so that a command refused for bad input (exit 2, 3 or 4) writes nothing."""
+        func = getattr(self.args, "func", None)
+        if func is cmd_ticket:
+            return bool(self.args.action != "show")
+        # `escalation ack` answers the escalations themselves: it catches up first.
+        return func in (cmd_operator, cmd_customer, cmd_contract)
+
+    def finish(self) -> None:
+        """After a data-changing command succeeded: the escalation catch-up it deferred."""
+        if self.writes and self._desk is not None:
+            self._catch_up_escalations(self._desk)
 
     @property
     def reader(self) -> DeskBase:
@@ -1164,7 +1180,10 @@ def _is_utf8(text: str) -> bool:
 def _run(func: Callable[[Context], int], args: argparse.Namespace) -> int:
     try:
         ctx = Context(args)
-        return func(ctx)
+        code = func(ctx)
+        if code == 0:
+            ctx.finish()
+        return code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

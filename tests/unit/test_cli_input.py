@@ -254,3 +254,31 @@ def test_body_from_a_terminal_says_what_it_waits_for(
     assert "reading the body from standard input; end with Ctrl-D" in err
     shown = json.loads(run("--json", "ticket", "show", "1")[1])
     assert shown["events"][-1]["body"] == "Typed in\n"
+
+
+LATER = ("--now", "2026-11-18T12:00:00+01:00")  # ticket #1 is long past every escalation
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("ticket", "reply", "1", "--body", "x", "--as", "ana", "--status", "bogus"),
+        ("ticket", "set", "1", "--priority", "nope", "--as", "ana"),
+        ("ticket", "note", "1", "--body", "x", "--as", "nobody"),
+        ("ticket", "note", "1", "--body", "x", "--as", "ana", "--if-version", "99"),
+        ("operator", "add", "zed", "--role", "superhero"),
+    ],
+)
+def test_a_refused_write_records_no_escalation_either(run, args: tuple[str, ...]) -> None:  # noqa: ANN001
+    before = _counts(run.db)
+    code, _, err = run(*LATER, *args)
+    assert code in (2, 3, 4), err
+    assert _counts(run.db) == before
+
+
+def test_a_write_that_succeeds_catches_up_on_escalations_afterwards(run) -> None:  # noqa: ANN001
+    code, _, err = run(*LATER, "ticket", "note", "1", "--body", "looking", "--as", "ana")
+    assert code == 0, err
+    with sqlite3.connect(run.db) as conn:
+        kinds = [k for (k,) in conn.execute("SELECT kind FROM event WHERE ticket_id = 1")]
+    assert "note" in kinds and "escalation" in kinds
