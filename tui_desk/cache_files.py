@@ -7,13 +7,13 @@ by others, unreadable) reads as a miss, and a write that cannot be done safely i
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 from pathlib import Path
 
 import platformdirs
 
+from tui_desk import files
 from tui_desk.paths import APP
 
 # More than any cache of ours holds; a larger file is not ours.
@@ -48,29 +48,14 @@ def read_private(path: Path) -> bytes | None:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` atomically, as a 0600 file in a 0700 directory; skipped
-    silently when the directory is not this user's own."""
-    directory = path.parent
-    tmp = directory / f".{path.name}.{os.getpid()}.tmp"
+    """Replace `path` with `data` atomically, as a 0600 file in a 0700 directory
+    (`tui_desk.files`); skipped silently when the directory is not this user's own."""
     try:
-        for missing in reversed([d for d in (directory, *directory.parents) if not d.exists()]):
-            missing.mkdir(mode=0o700, exist_ok=True)  # parents too: never 0777 under umask 0
-        info = os.lstat(directory)
-        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
-            return
-        if stat.S_IMODE(info.st_mode) != 0o700:
-            os.chmod(directory, 0o700)  # mkdir's mode went through the umask
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        try:
-            os.fchmod(fd, 0o600)  # the umask may have taken bits away; never added any
-            with os.fdopen(fd, "wb", closefd=False) as handle:
-                handle.write(data)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        files.private_dir(path.parent)
+        if _private_dir(path.parent):
+            files.write_private(path, data, overwrite=True)
     except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+        pass
 
 
 def _private(info: os.stat_result) -> bool:
