@@ -228,6 +228,16 @@ REFUSED = [
     ["node", "--eval", "console.log(`{title}`)"],
     ["env", "-S", "sh -c 'echo {title}'"],
     ["ssh", "ops@host", "notify", "{title}"],
+    # Not interpreters, yet each runs one of its arguments as shell code or as a program:
+    ["flock", "/tmp/notify.lock", "-c", "notify-send '{title}' '{body}'"],
+    ["script", "-qc", "notify-send {title}", "/dev/null"],
+    ["make", "-f", "/dev/null", "--eval=all: ; notify-send '{title}'", "all"],
+    ["watch", "-n", "60", "notify-send '{title}'"],
+    ["awk", 'BEGIN { system("notify-send {title}") }'],
+    ["notify-send", "Ticket {ticket}: {title}"],
+    # A whole argument that a program runs as shell code is no safer:
+    ["sh", "-c", "{body}"],
+    ["watch", "notify-send", "{title}"],
 ]
 ACCEPTED = [
     ["notify-send", "{title}", "{body}"],
@@ -256,8 +266,25 @@ def test_a_placeholder_inside_code_an_interpreter_runs_is_refused(argv: list[str
         )
 
 
+def test_a_placeholder_inside_a_larger_argument_is_refused_whatever_the_program() -> None:
+    argv = ["my-notifier", "--flag", "--text=#{ticket} {title}", "{body}"]
+    text = _with_notifier(argv)
+    problem = problem_at(text, "escalation.notify_command[3]")
+    assert problem.line == line_of(text, "notify_command")
+    assert str(problem).startswith(f"policy.toml:{problem.line}: escalation.notify_command[3]: ")
+    assert '"{ticket}", "{title}"' in (problem.hint or "")
+    assert '["sh", "-c", "notify-send \\"$1\\" \\"$2\\"", "sh", "{title}", "{body}"]' in (
+        problem.hint or ""
+    )
+
+
 @pytest.mark.parametrize("argv", ACCEPTED, ids=lambda argv: " ".join(argv)[:40])
 def test_placeholders_passed_as_their_own_arguments_are_accepted(argv: list[str]) -> None:
+    assert parse_policy_text(_with_notifier(argv)).escalation.notify_command == tuple(argv)
+
+
+def test_watch_running_its_arguments_without_a_shell_is_accepted() -> None:
+    argv = ["watch", "--exec", "-n", "60", "notify-send", "{title}"]
     assert parse_policy_text(_with_notifier(argv)).escalation.notify_command == tuple(argv)
 
 

@@ -934,33 +934,35 @@ def _nominal_day_seconds(calendar: Mapping[str, Any]) -> int:
     return max(counts, key=lambda length: (counts[length], length))
 
 
-# Programs that run code given as an argument (SPEC §5: the notifier is argv, never a shell):
-# the options that take that code, as (long options, letters that may end a short cluster
-# like "-lc"). A placeholder inside such code would be run: `sh -c "notify-send {title}"`
-# with a subject "$(rm -rf ~)". Checked wherever they appear in the argv, so wrappers like
-# env, sudo, nice or timeout in front change nothing.
+# notify_command (SPEC §5: the notifier is argv, never a shell). The rule: a placeholder is
+# a whole argument or nothing. Text built around a placeholder ("notify-send {title}",
+# "--eval=…{title}…") is refused whatever the program, because no list of programs can
+# say which of them run such text as code (sh -c, flock -c, script -c, make --eval, awk,
+# watch, …). There is no opt-in: every composition has a safe spelling, a shell that gets
+# the placeholders as positional arguments (SAFE_NOTIFY_FORM).
+SAFE_NOTIFY_FORM = '["sh", "-c", "notify-send \\"$1\\" \\"$2\\"", "sh", "{title}", "{body}"]'
+# A second net for a whole-argument placeholder that a well-known program still runs as
+# code: the script of a shell's -c (also behind env, sudo, timeout …), the code option of
+# an interpreter, and every later argument of a program that joins its arguments into a
+# shell line (ssh; watch unless -x/--exec). Best effort by nature; the rule above is the
+# guarantee.
 _SHELLS = ("sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "busybox")
 _CODE_OPTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     **{shell: ((), "c") for shell in _SHELLS},
     "su": (("--command",), "c"),
+    "flock": (("--command",), "c"),
+    "script": (("--command",), "c"),
     "python": ((), "c"),
-    "pypy": ((), "c"),
     "perl": ((), "eE"),
     "ruby": ((), "e"),
     "node": (("--eval", "--print"), "ep"),
-    "nodejs": (("--eval", "--print"), "ep"),
-    "deno": (("eval",), ""),
     "php": (("--run",), "r"),
-    "lua": ((), "e"),
-    "osascript": ((), "e"),
-    "pwsh": (("-command", "-encodedcommand"), "c"),
-    "powershell": (("-command", "-encodedcommand"), "c"),
     "awk": (("--source",), "e"),
     "gawk": (("--source",), "e"),
     "env": (("--split-string",), "S"),  # env -S "sh -c '…'" splits the text into argv
 }
-# Programs whose every later argument is handed to a shell (ssh runs its command remotely).
-_SHELL_TAIL = ("ssh",)
+# Programs whose every later argument reaches a shell: (program, options that turn it off).
+_SHELL_TAIL: dict[str, tuple[str, ...]] = {"ssh": (), "watch": ("-x", "--exec")}
 
 
 def _program_name(argument: str) -> str:
@@ -969,18 +971,20 @@ def _program_name(argument: str) -> str:
     return re.sub(r"[\d.]+$", "", name) or name
 
 
-def _placeholders_in_code(argv: Sequence[str]) -> list[tuple[int, str]]:
-    """(index, program) of each argument that a program will run as code while it holds a
-    {placeholder}."""
+def _placeholders_run_as_code(argv: Sequence[str]) -> list[tuple[int, str]]:
+    """(index, program) of each whole-argument placeholder that a well-known program runs
+    as shell code or as a program's source."""
     found: list[tuple[int, str]] = []
     for position, argument in enumerate(argv):
         program = _program_name(argument)
         if program in _SHELL_TAIL:
-            found.extend(
-                (index, program)
-                for index in range(position + 1, len(argv))
-                if _has_placeholder(argv[index])
-            )
+            rest = argv[position + 1 :]
+            if not any(option in _SHELL_TAIL[program] for option in rest):
+                found.extend(
+                    (position + 1 + offset, program)
+                    for offset, later in enumerate(rest)
+                    if _has_placeholder(later)
+                )
             continue
         if program not in _CODE_OPTIONS:
             continue
@@ -1001,6 +1005,12 @@ def _placeholders_in_code(argv: Sequence[str]) -> list[tuple[int, str]]:
 
 def _has_placeholder(argument: str) -> bool:
     return any(name in NOTIFY_PLACEHOLDERS for name in _PLACEHOLDER.findall(argument))
+
+
+def _embedded_placeholders(argument: str) -> list[str]:
+    """The known placeholders in an argument that is more than one placeholder."""
+    names = [name for name in _PLACEHOLDER.findall(argument) if name in NOTIFY_PLACEHOLDERS]
+    return [] if not names or _PLACEHOLDER.fullmatch(argument) else names
 
 
 def _nominal_week_seconds(calendar: Mapping[str, Any]) -> int:
@@ -1891,17 +1901,32 @@ class _Validator:
                         or "placeholders: "
                         + ", ".join(f"{{{name}}}" for name in NOTIFY_PLACEHOLDERS),
                     )
-        for index, program in _placeholders_in_code(argv):
+        for index, argument in enumerate(argv):
+            names = _embedded_placeholders(argument)
+            if names:
+                own = ", ".join(json.dumps(f"{{{name}}}") for name in dict.fromkeys(names))
+                self.add(
+                    (*key, index),
+                    f"{_show(argument)} has a placeholder inside it: a program may run that "
+                    "text as code, and a ticket's subject or body would run as a command",
+                    f"give each placeholder an argument of its own ({own}); to build text from "
+                    f"them, let a shell do it with positional arguments: {SAFE_NOTIFY_FORM}",
+                )
+        for index, program in _placeholders_run_as_code(argv):
             if program in _SHELL_TAIL:
                 hint = (
-                    f"{program} hands its arguments to a shell on the other side: "
-                    "call a script there that takes no text from the ticket"
+                    f"{program} hands its arguments to a shell: call a script there that "
+                    "takes no text from the ticket"
                 )
+                if _SHELL_TAIL[program]:
+                    hint = (
+                        f"use {program} {_SHELL_TAIL[program][0]}, which runs them without a "
+                        f"shell, or a shell with positional arguments: {SAFE_NOTIFY_FORM}"
+                    )
             else:
                 hint = (
                     "pass each placeholder as an argument of its own and refer to it from "
-                    'the code, e.g. ["sh", "-c", "notify-send \\"$1\\" \\"$2\\"", "sh", '
-                    '"{title}", "{body}"]'
+                    f"the code, e.g. {SAFE_NOTIFY_FORM}"
                 )
             self.add(
                 (*key, index),
