@@ -22,7 +22,9 @@ class Locations:
 
     @property
     def policy_exists(self) -> bool:
-        return self.policy.is_file()
+        """Something is at the policy path (followed through links). It need not be a
+        regular file: reading it says what is wrong, rather than falling back silently."""
+        return self.policy.exists()
 
 
 def default_policy_path() -> Path:

@@ -86,11 +86,8 @@ def _read(cache: Path, digest: str) -> Policy | None:
 
 
 def load_policy_cached(path: Path) -> Policy:
-    """`load_policy` with the cache; unreadable files still get policy_load's messages."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        from tui_desk.core.policy_load import load_policy
+    """`load_policy` with the cache: the file is read as `load_policy` reads it (only a
+    regular file, never waiting on a FIFO), so its problems have the same words."""
+    from tui_desk.core.policy_load import read_policy_file
 
-        return load_policy(path)
-    return parse_policy_cached(text, str(path))
+    return parse_policy_cached(read_policy_file(path), str(path))

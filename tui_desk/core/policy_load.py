@@ -16,13 +16,13 @@ import functools
 import json
 import os
 import re
+import stat
 import tomllib
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -46,6 +46,7 @@ __all__ = [
     "effective_policy_toml",
     "load_policy",
     "parse_policy_text",
+    "read_policy_file",
     "validate",
 ]
 
@@ -166,7 +167,7 @@ class PolicyError(Exception):
 
 def load_policy(path: str | os.PathLike[str]) -> Policy:
     """Read, validate and build the policy file at `path`; raise PolicyError if unusable."""
-    return parse_policy_text(_read_policy_file(path), str(path))
+    return parse_policy_text(read_policy_file(path), str(path))
 
 
 def parse_policy_text(text: str, path: str = "<policy>") -> Policy:
@@ -212,10 +213,25 @@ def effective_policy_toml(policy: Policy) -> str:
 # File and TOML syntax problems
 
 
-def _read_policy_file(path: str | os.PathLike[str]) -> str:
+def read_policy_file(path: str | os.PathLike[str]) -> str:
+    """The text of the policy file at `path`, or PolicyError saying why there is none.
+
+    Only a regular file is read. Anything else (a FIFO, a device, a directory) is refused
+    from its `stat` before it is opened, and the open itself does not wait for a writer, so
+    no path can make a command hang here.
+    """
     shown = str(path)
     try:
-        return Path(path).read_text(encoding="utf-8")
+        kind = _file_kind(os.stat(path).st_mode)
+        if kind is None:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+            with os.fdopen(fd, "rb") as handle:  # closes fd on every path
+                kind = _file_kind(os.fstat(fd).st_mode)  # the file itself, if it was swapped
+                if kind is None:
+                    return handle.read().decode("utf-8")
+        problem = _file_problem(
+            shown, f"not a regular file (it is {kind})", "give the path of a policy .toml file"
+        )
     except FileNotFoundError:
         hint = "create it with `tui-desk policy init`"
         problem = _file_problem(shown, "the policy file does not exist", hint)
@@ -225,6 +241,21 @@ def _read_policy_file(path: str | os.PathLike[str]) -> str:
         reason = error.strerror or str(error)
         problem = _file_problem(shown, f"cannot read the policy file: {reason}", None)
     raise PolicyError([problem])
+
+
+def _file_kind(mode: int) -> str | None:
+    """None for a regular file, else what the path is, in words."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
 
 
 def _too_deep(text: str) -> int | None:
