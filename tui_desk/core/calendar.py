@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left, bisect_right
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -204,7 +203,7 @@ class WorkingCalendar:
         self._country_source = _country_source
         if self._country:
             self._country_source.check(self._country)
-        self.day_seconds: int = _day_seconds(spec)
+        self.day_seconds: int = spec.day_seconds()
         self._holiday_years: dict[int, frozenset[date]] = {}
         self._lock = threading.Lock()
         self._table: _Table | None = None
@@ -562,19 +561,6 @@ def _is_leap(year: int) -> bool:
 
 def _local_year(zone: ZoneInfo, epoch_us: int) -> int:
     return datetime.fromtimestamp(epoch_us // US_PER_SECOND, zone).year
-
-
-def _day_seconds(spec: CalendarSpec) -> int:
-    """What one `d` means on this calendar (SPEC §3.4)."""
-    if spec.day_length is not None:
-        return spec.day_length.to_seconds(86_400)
-    if spec.always:
-        return 86_400
-    lengths = Counter(sum(end - start for start, end in day) for day in spec.week)
-    lengths.pop(0, None)
-    # Most common length; among equally common ones the longest.
-    minutes, _count = max(lengths.items(), key=lambda item: (item[1], item[0]), default=(0, 0))
-    return minutes * 60
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
