@@ -129,8 +129,8 @@ class Context:
     @property
     def policy(self) -> Policy:
         if self._policy is None:
+            from tui_desk.caches.policy import load_policy_cached, parse_policy_cached
             from tui_desk.core.policy import default_policy_text
-            from tui_desk.policy_cache import load_policy_cached, parse_policy_cached
 
             if self.locations.policy_exists:
                 self._policy = load_policy_cached(self.locations.policy)
@@ -143,7 +143,7 @@ class Context:
                 self._policy = parse_policy_cached(
                     default_policy_text(), "<embedded default policy>"
                 )
-            from tui_desk.holiday_cache import install_holiday_cache
+            from tui_desk.caches.holidays import install_holiday_cache
 
             install_holiday_cache()
         return self._policy

@@ -13,10 +13,10 @@ import pytest
 
 import tui_desk.core.policy_load as policy_load
 from tui_desk.cache_files import cache_dir
+from tui_desk.caches.holidays import CachedHolidays
+from tui_desk.caches.policy import parse_policy_cached
 from tui_desk.core.calendar import PackageHolidays
 from tui_desk.core.policy import default_policy_text
-from tui_desk.holiday_cache import CachedHolidays
-from tui_desk.policy_cache import parse_policy_cached
 
 
 @pytest.fixture

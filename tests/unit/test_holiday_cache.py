@@ -1,4 +1,4 @@
-"""`holiday_country` dates served from the user cache dir (tui_desk.holiday_cache)."""
+"""`holiday_country` dates served from the user cache dir (tui_desk.caches.holidays)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.unit.sla_factories import at, calendar_spec
+from tui_desk.caches.holidays import CachedHolidays
 from tui_desk.core.calendar import PackageHolidays, WorkingCalendar, use_country_holidays
-from tui_desk.holiday_cache import CachedHolidays
 
 HOUR = 3600
 
@@ -86,7 +86,7 @@ def test_a_second_start_does_not_import_the_holidays_package(tmp_path: Path) -> 
         "import sys\n"
         "from tests.unit.sla_factories import at, calendar_spec\n"
         "from tui_desk.core.calendar import WorkingCalendar\n"
-        "from tui_desk.holiday_cache import install_holiday_cache\n"
+        "from tui_desk.caches.holidays import install_holiday_cache\n"
         "install_holiday_cache()\n"
         "cal = WorkingCalendar(calendar_spec(holiday_country='DE'))\n"
         "cal.add_working(at('2026-12-23 17:30'), 3600)\n"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 import tui_desk.core.policy_load as policy_load
+from tui_desk.caches.policy import load_policy_cached, parse_policy_cached
 from tui_desk.core.policy import default_policy_text
 from tui_desk.core.policy_load import PolicyError
-from tui_desk.policy_cache import load_policy_cached, parse_policy_cached
 
 
 def test_an_unchanged_policy_is_not_validated_twice(monkeypatch: pytest.MonkeyPatch) -> None:

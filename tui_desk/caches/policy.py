@@ -31,14 +31,21 @@ def _text_digest(text: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _validator_stamp() -> str:
-    """Names the installed validation rules, so that a text accepted by older rules is
-    checked again by newer ones even within one version."""
-    spec = find_spec("tui_desk.core.policy_load")
-    try:
-        info = os.stat(spec.origin) if spec and spec.origin else None
-    except OSError:
-        info = None
-    return f"{info.st_size}:{info.st_mtime_ns}" if info else ""
+    """Names the installed validation rules (every module of the policy schema, its values
+    and checks), so that a text accepted by older rules is checked again by newer ones even
+    within one version."""
+    spec = find_spec("tui_desk.core")
+    if spec is None or not spec.submodule_search_locations:
+        return ""
+    stamps = []
+    for folder in spec.submodule_search_locations:
+        for module in sorted((*Path(folder).glob("policy*.py"), Path(folder) / "bindings.py")):
+            try:
+                info = os.stat(module)
+            except OSError:
+                continue
+            stamps.append(f"{module.name}:{info.st_size}:{info.st_mtime_ns}")
+    return ";".join(stamps)
 
 
 def _cache_file(digest: str) -> Path:
