@@ -38,3 +38,13 @@ def test_a_corrupt_cache_entry_means_validating_again(isolated_environment: Path
     for entry in isolated_environment.rglob("policy-*.json"):
         entry.write_bytes(b"{not json")
     assert parse_policy_cached(default_policy_text(), "default").desk.name == "Acme Support"
+
+
+def test_a_change_to_any_module_of_the_policy_rules_invalidates_the_cache() -> None:
+    from tui_desk.caches.policy import _validator_stamp
+
+    _validator_stamp.cache_clear()
+    stamp = _validator_stamp()
+    core = Path(policy_load.__file__).parent
+    for module in (*core.glob("policy*.py"), core / "bindings.py"):
+        assert f"{module.name}:{module.stat().st_size}:" in stamp, module.name

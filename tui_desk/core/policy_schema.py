@@ -328,16 +328,13 @@ SETTINGS: tuple[Setting, ...] = (
 
 def keys_of(table: str) -> tuple[str, ...]:
     """The keys allowed in `table` ("desk", "calendars.NAME", "escalation.levels", …)."""
-    return tuple(name for setting in SETTINGS if setting.table == table for name in setting.names)
+    return _KEYS.get(table, ())
 
 
 def default(table: str, name: str) -> Any:
     """The declared default of a key (a TOML value; a list is a fresh copy)."""
-    for setting in SETTINGS:
-        if setting.table == table and name in setting.names:
-            value = setting.default
-            return list(value) if isinstance(value, list) else value
-    raise KeyError(f"{table}.{name}")
+    value = _DEFAULTS[table, name]
+    return list(value) if isinstance(value, list) else value
 
 
 def key_table(table: str) -> str:
@@ -361,6 +358,15 @@ _GENERATED = re.compile(
 def with_key_tables(markdown: str) -> str:
     """`markdown` with every generated key table replaced by the declaration's."""
     return _GENERATED.sub(lambda m: m[1] + key_table(m["table"]) + m[3], markdown)
+
+
+_KEYS: dict[str, tuple[str, ...]] = {}
+_DEFAULTS: dict[tuple[str, str], Any] = {}
+for _setting in SETTINGS:
+    _KEYS[_setting.table] = _KEYS.get(_setting.table, ()) + _setting.names
+    _DEFAULTS.update(
+        dict.fromkeys(((_setting.table, name) for name in _setting.names), _setting.default)
+    )
 
 
 def _toml(value: Any) -> str:
