@@ -85,8 +85,10 @@ def _calendar(spec: CalendarSpec) -> dict[str, Any]:
     form: dict[str, Any] = {"timezone": spec.timezone, "always": False}
     for day, spans in zip(WEEKDAYS, spec.week, strict=True):
         form[day] = [format_span(start, end) for start, end in spans]
-    form["holidays"] = [format_holiday(day) for day in sorted(spec.holidays)] + [
-        format_holiday(day) for day in sorted(spec.yearly_holidays)
+    # Yearly days first, then one-off dates, each in date order (the order of the default
+    # policy, so that its effective form, and digest, are what they always were).
+    form["holidays"] = [format_holiday(day) for day in sorted(spec.yearly_holidays)] + [
+        format_holiday(day) for day in sorted(spec.holidays)
     ]
     if spec.holiday_country is not None:
         form["holiday_country"] = spec.holiday_country
