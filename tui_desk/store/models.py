@@ -184,3 +184,10 @@ class EscalationCheck(SQLModel, table=True):
 class Meta(SQLModel, table=True):
     key: str = Field(primary_key=True)
     value: str
+
+
+def table(model: type[SQLModel]) -> sa.Table:
+    """The Core table of a model, for bulk statements (SQLModel leaves `__table__` untyped)."""
+    found = vars(model)["__table__"]
+    assert isinstance(found, sa.Table)
+    return found
