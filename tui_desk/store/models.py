@@ -71,10 +71,11 @@ class Contract(SQLModel, table=True):
     created_at: datetime = _utc_column()
 
 
-# Keys of ix_ticket_queue: the category, then the queue's default order (none last).
+# Keys of ix_ticket_queue: the category, then the queue's default order (none last). An
+# expression key is parenthesised: standard SQL, which PostgreSQL requires and SQLite allows.
 QUEUE_ORDER_KEYS: tuple[Any, ...] = (
     "status_category",
-    sa.text("next_deadline IS NULL"),
+    sa.text("(next_deadline IS NULL)"),
     "next_deadline",
     "priority_rank",
     "created_at",
