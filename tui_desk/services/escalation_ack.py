@@ -4,19 +4,20 @@ the ticket naming the level acknowledged, several in one transaction, all or non
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
-from tui_desk.core.escalation import NOT_ESCALATING, recorded_escalation
+from tui_desk.core.escalation import NOT_ESCALATING, EscalationRecord, recorded_escalation
 from tui_desk.services.base import BadInput, NotFound, utc_text
 from tui_desk.services.desk import HelpDesk
 from tui_desk.services.escalation_pass import escalation_logs
 from tui_desk.services.listing import EventView
+from tui_desk.services.ticket_write import event_row
 from tui_desk.store.engine import write_session
 from tui_desk.store.models import EscalationCheck, Event, Ticket, table
 
@@ -76,14 +77,8 @@ def acknowledge_many(
             ticket = tickets.get(ticket_id)
             if ticket is None:
                 raise NotFound(f"no ticket #{ticket_id}")
-            record = recorded_escalation(logs.get(ticket_id, []))
-            if record.level == 0 or ticket["status_category"] in NOT_ESCALATING:
-                raise BadInput(f"ticket #{ticket_id} is not escalated; nothing to acknowledge")
-            if record.acknowledged:
-                raise BadInput(
-                    f"the {record.name} escalation of ticket #{ticket_id} was already "
-                    f"acknowledged by {record.acknowledged_by} at {utc_text(record.acknowledged_at)}"
-                )
+            log = logs.setdefault(ticket_id, [])
+            record = _acknowledgeable(ticket, log)
             when = (at or now).astimezone(UTC).replace(microsecond=0)
             if record.since is not None and when < record.since:
                 raise BadInput(
@@ -94,43 +89,59 @@ def acknowledge_many(
                 resolved[operator] = desk.resolve_operator(session, operator)
             who = resolved[operator]
             data = {"level": record.level, "name": record.name}
-            view = EventView(2**62 + len(events), when, "escalation_ack", who, None, data)
-            logs.setdefault(ticket_id, []).append(view)  # a second ack in the same batch sees it
+            log.append(EventView(2**62 + len(events), when, "escalation_ack", who, None, data))
             events.append(
-                {
-                    "ticket_id": ticket_id,
-                    "at": when,
-                    "kind": "escalation_ack",
-                    "author": who,
-                    "body": None,
-                    "data": json.dumps(data, ensure_ascii=False, sort_keys=True),
-                    "recorded_at": recorded_at,
-                }
+                event_row(ticket_id, when, "escalation_ack", who, None, data, recorded_at)
             )
             ticket["version"] += 1
             ticket["updated_at"] = max(when, ticket["updated_at"])
             done.append(Acknowledgement(ticket_id, record.level, record.name, who, when))
-        conn.execute(sa.insert(_E), events)
-        conn.execute(
-            sa.update(_T)
-            .where(_T.c.id == sa.bindparam("b_id"))
-            .values(version=sa.bindparam("b_version"), updated_at=sa.bindparam("b_updated_at")),
-            [
-                {"b_id": t["id"], "b_version": t["version"], "b_updated_at": t["updated_at"]}
-                for t in tickets.values()
-            ],
-        )
-        # An acknowledgement moves no deadline: a check that was current stays current.
-        conn.execute(
-            sa.update(_CHECK)
-            .where(
-                _CHECK.c.ticket_id == sa.bindparam("b_id"),
-                _CHECK.c.version == sa.bindparam("b_before"),
-            )
-            .values(version=sa.bindparam("b_version")),
-            [
-                {"b_id": t["id"], "b_before": before[t["id"]], "b_version": t["version"]}
-                for t in tickets.values()
-            ],
-        )
+        _write(conn, events, list(tickets.values()), before)
     return done
+
+
+def _acknowledgeable(ticket: dict[str, Any], log: list[EventView]) -> EscalationRecord:
+    """The ticket's escalation as its log records it (acknowledgements earlier in the same
+    batch included); BadInput unless it is escalated and not acknowledged yet."""
+    ticket_id = ticket["id"]
+    record = recorded_escalation(log)
+    if record.level == 0 or ticket["status_category"] in NOT_ESCALATING:
+        raise BadInput(f"ticket #{ticket_id} is not escalated; nothing to acknowledge")
+    if record.acknowledged:
+        raise BadInput(
+            f"the {record.name} escalation of ticket #{ticket_id} was already "
+            f"acknowledged by {record.acknowledged_by} at {utc_text(record.acknowledged_at)}"
+        )
+    return record
+
+
+def _write(
+    conn: Connection,
+    events: list[dict[str, Any]],
+    tickets: list[dict[str, Any]],
+    before: dict[int, int],
+) -> None:
+    """The acknowledgement events, and each ticket's new version."""
+    conn.execute(sa.insert(_E), events)
+    conn.execute(
+        sa.update(_T)
+        .where(_T.c.id == sa.bindparam("b_id"))
+        .values(version=sa.bindparam("b_version"), updated_at=sa.bindparam("b_updated_at")),
+        [
+            {"b_id": t["id"], "b_version": t["version"], "b_updated_at": t["updated_at"]}
+            for t in tickets
+        ],
+    )
+    # An acknowledgement moves no deadline: a check that was current stays current.
+    conn.execute(
+        sa.update(_CHECK)
+        .where(
+            _CHECK.c.ticket_id == sa.bindparam("b_id"),
+            _CHECK.c.version == sa.bindparam("b_before"),
+        )
+        .values(version=sa.bindparam("b_version")),
+        [
+            {"b_id": t["id"], "b_before": before[t["id"]], "b_version": t["version"]}
+            for t in tickets
+        ],
+    )

@@ -5,7 +5,6 @@ shell; a notifier that fails is an event on each ticket it was about.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import sqlalchemy as sa
 
 from tui_desk.notifier import NotifierJob, start_notifiers
 from tui_desk.paths import log_dir
+from tui_desk.services.ticket_write import event_row
 from tui_desk.store.models import Event, table
 
 if TYPE_CHECKING:
@@ -152,24 +152,17 @@ def record_notification_failures(
 ) -> int:
     """A failed notification is an event on each ticket it was about (SPEC §5); `about`
     holds `ticket_id`, `level`, `name` and `clock` of each level event notified."""
+    recorded_at = datetime.now(UTC)
     rows = [
-        {
-            "ticket_id": a["ticket_id"],
-            "at": at,
-            "kind": "escalation",
-            "author": AUTHOR,
-            "body": None,
-            "data": json.dumps(
-                {
-                    "level": a["level"],
-                    "name": a["name"],
-                    "clock": a["clock"],
-                    "notification": "failed",
-                },
-                sort_keys=True,
-            ),
-            "recorded_at": datetime.now(UTC),
-        }
+        event_row(
+            a["ticket_id"],
+            at,
+            "escalation",
+            AUTHOR,
+            None,
+            {"level": a["level"], "name": a["name"], "clock": a["clock"], "notification": "failed"},
+            recorded_at,
+        )
         for a in about
     ]
     if rows:
