@@ -44,12 +44,11 @@ from tui_desk.store.models import (
     EscalationCheck,
     EscalationMark,
     Event,
-    Operator,
     Ticket,
     TicketTag,
     table,
 )
-from tui_desk.store.queries import escalation_due, may_change
+from tui_desk.store.queries import escalation_due, may_change, operator_names, ticket_tags
 
 if TYPE_CHECKING:
     from tui_desk.services.desk import HelpDesk
@@ -60,7 +59,6 @@ _E = table(Event)
 _CHECK = table(EscalationCheck)
 _MARK = table(EscalationMark)
 _TAG = table(TicketTag)
-_OPERATOR = table(Operator)
 
 # A short digest of the effective policy: escalation checks made under another one are
 # stale (the TUI reloads the policy file live).
@@ -124,7 +122,7 @@ def run_escalation_pass(
         conn = session.connection()
         candidates = escalation_due(connection_reader(conn), now, fingerprint)
         operators = (
-            set(conn.execute(sa.select(_OPERATOR.c.name)).scalars())
+            set(operator_names(connection_reader(conn)))
             if any("assignee" in level.set for level in policy.escalation.levels)
             else set()
         )
@@ -234,7 +232,7 @@ def _run_batch(
             return outcome
         logs = escalation_logs(conn, [t["id"] for t in todo])
         tags = (
-            _load_tags(conn, [t["id"] for t in todo])
+            ticket_tags(connection_reader(conn), [t["id"] for t in todo])
             if any("tags" in level.set for level in policy.escalation.levels)
             else {}
         )
@@ -247,7 +245,7 @@ def _run_batch(
                 policy,
                 ticket,
                 logs.get(ticket["id"], []),
-                tags.get(ticket["id"], set()),
+                set(tags.get(ticket["id"], ())),
                 operators,
                 now,
                 fingerprint,
@@ -270,15 +268,6 @@ def escalation_logs(
     """The logs of tickets `ids`, ordered by (at, id); only events of `kinds` if given.
     Bodies are left out: no escalation decision reads them, and they are most of a log."""
     return events_of(connection_reader(conn), ids, kinds=kinds, bodies=False)
-
-
-def _load_tags(conn: Connection, ids: Sequence[int]) -> dict[int, set[str]]:
-    tags: dict[int, set[str]] = {}
-    for ticket_id, tag in conn.execute(
-        sa.select(_TAG.c.ticket_id, _TAG.c.tag).where(_TAG.c.ticket_id.in_(list(ids)))
-    ):
-        tags.setdefault(ticket_id, set()).add(tag)
-    return tags
 
 
 @dataclass(slots=True)

@@ -16,8 +16,9 @@ from typing import Any
 
 from tui_desk.core.events import TicketEvent, TicketHistory
 from tui_desk.services.base import BadInput, DeskBase, utc_text
+from tui_desk.store import queries
 from tui_desk.store.lite import Reader, from_db, to_db
-from tui_desk.store.queries import event_rows, marks
+from tui_desk.store.queries import event_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +308,7 @@ def history_from_events(events: Sequence[EventView]) -> TicketHistory:
 
 def operator_names(desk: DeskBase) -> list[str]:
     with desk.reading() as reader:
-        return [name for (name,) in reader.rows("SELECT name FROM operator ORDER BY name")]
+        return queries.operator_names(reader)
 
 
 def summaries(reader: Reader, sql: str, params: Sequence[Any]) -> list[TicketSummary]:
@@ -316,13 +317,7 @@ def summaries(reader: Reader, sql: str, params: Sequence[Any]) -> list[TicketSum
     if not rows:
         return []
     ids = [row[0] for row in rows]
-    tags: dict[int, list[str]] = {}
-    for ticket_id, tag in reader.rows(
-        f"SELECT ticket_id, tag FROM ticket_tag WHERE ticket_id IN ({marks(len(ids))})"
-        " ORDER BY tag",
-        ids,
-    ):
-        tags.setdefault(ticket_id, []).append(tag)
+    tags = queries.ticket_tags(reader, ids)
     out = []
     for row in rows:
         values = dict(zip(_SUMMARY_COLUMNS, row, strict=False))

@@ -1,5 +1,6 @@
-"""The store's shared reads, each written once in standard SQL: a ticket's event log, and
-"escalation due" (which tickets the escalation pass must look at).
+"""The store's shared reads, each written once in standard SQL: tickets' event logs and
+tags, the operators, "escalation due" (which tickets the escalation pass must look at) and
+the tickets of the escalation view.
 
 Statements use `?` placeholders and run on any `Reader` (store.lite): the quick
 SQLAlchemy-free paths, the full desk's transactions (`HelpDesk.reading()`) and the recompute
@@ -55,6 +56,29 @@ def event_rows(
     kinds = list(kinds or ())
     sql = event_log_sql(len(ids), kinds=len(kinds), bodies=bodies)
     return reader.rows(sql, [*ids, *kinds])
+
+
+# ----------------------------------------------------------------------------------------
+# Tags and operators
+
+
+def ticket_tags(reader: Reader, ticket_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The tags of these tickets, each list in alphabetical order (untagged: absent)."""
+    ids = list(ticket_ids)
+    tags: dict[int, list[str]] = {}
+    if not ids:
+        return tags
+    sql = (
+        f"SELECT ticket_id, tag FROM ticket_tag WHERE ticket_id IN ({marks(len(ids))}) ORDER BY tag"
+    )
+    for ticket_id, tag in reader.rows(sql, ids):
+        tags.setdefault(ticket_id, []).append(tag)
+    return tags
+
+
+def operator_names(reader: Reader) -> list[str]:
+    """Every operator's name, in alphabetical order."""
+    return [name for (name,) in reader.rows("SELECT name FROM operator ORDER BY name")]
 
 
 # ----------------------------------------------------------------------------------------
