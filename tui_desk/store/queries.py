@@ -6,6 +6,11 @@ Statements use `?` placeholders and run on any `Reader` (store.lite): the quick
 SQLAlchemy-free paths, the full desk's transactions (`HelpDesk.reading()`) and the recompute
 workers all send the same text, so a predicate never drifts between its copies. Nothing
 here is SQLite-only; instants are bound as the store's text (`to_db`).
+
+The rest of the house: the queue's filters and pages are services.listing, quota usage
+services.quota (both plain SQL on a `Reader` too); a use case writing one ticket goes
+through its SQLModel row (services.ticket_write), and bulk writes (the escalation pass,
+recompute) through the Core tables of store.models (`table`).
 """
 
 from __future__ import annotations
