@@ -54,26 +54,7 @@ def iso(value: datetime | None) -> str | None:
 
 
 def summary_json(ticket: TicketSummary) -> dict[str, Any]:
-    return {
-        "id": ticket.id,
-        "subject": ticket.subject,
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "channel": ticket.channel,
-        "customer": ticket.customer,
-        "contact": ticket.contact,
-        "assignee": ticket.assignee,
-        "tags": list(ticket.tags),
-        "product": ticket.product,
-        "contract_id": ticket.contract_id,
-        "plan": ticket.plan,
-        "sla_policy": ticket.sla_policy,
-        "over_quota": ticket.over_quota,
-        "billable": ticket.billable,
-        "created_at": iso(ticket.created_at),
-        "updated_at": iso(ticket.updated_at),
-        "version": ticket.version,
-    }
+    return ticket.to_json()
 
 
 def detail_json(detail: TicketDetail, *, with_events: bool = True) -> dict[str, Any]:

@@ -176,3 +176,13 @@ def test_a_version_1_store_gains_the_queue_index_and_then_equals_a_fresh_one(
             )
         )
     assert "ix_ticket_queue" in plan and "TEMP B-TREE" not in plan
+
+
+def test_every_index_is_defined_in_standard_sql_that_postgresql_accepts() -> None:
+    import tui_desk.store.models  # noqa: F401  (registers the tables)
+
+    for table in SQLModel.metadata.tables.values():
+        for index in table.indexes:
+            for key in index.expressions:
+                if isinstance(key, sa.TextClause):  # an expression key must be parenthesised
+                    assert key.text.startswith("(") and key.text.endswith(")"), index.name

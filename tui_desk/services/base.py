@@ -2,7 +2,9 @@
 errors, instant parsing, the desk's clock and read transactions (`DeskBase.reading`).
 
 `HelpDesk` (services.desk) adds the use cases that write; `ReadOnlyDesk` serves the quick
-read-only paths (`tui-desk quota`, the TUI's first queue page) straight from SQLite.
+read-only paths (`tui-desk quota`, the TUI's first queue page) straight from SQLite, through
+the same query functions: bench/quota_bench.py's "`tui-desk --json quota` under 1 s, start-up
+included" and bench/tui_bench.py's first queue page are why.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from tui_desk.core.policy import Policy, policy_digest
-from tui_desk.store.lite import LiteStore, Reader, to_db
+from tui_desk.store.lite import LiteStore, Reader
+from tui_desk.store.queries import escalation_due
 
 # The void status a merged ticket gets; only the merge use case sets it (services.merge).
 MERGED_STATUS = "merged"
@@ -70,6 +74,17 @@ def parse_day(text: str, what: str = "date") -> date:
     return day
 
 
+@overload
+def utc_text(value: datetime) -> str: ...
+@overload
+def utc_text(value: datetime | None) -> str | None: ...
+def utc_text(value: datetime | None) -> str | None:
+    """An instant as the JSON output and messages write it: `2026-11-20T08:30:00Z`."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class DeskBase:
     """A policy, a notion of "now" and read transactions on a store."""
 
@@ -117,33 +132,22 @@ class ReadOnlyDesk(DeskBase):
         Otherwise the full desk must open first, which recomputes the clocks and records
         the escalations (SPEC §3.6, §5). The TUI leaves escalations to its own watcher."""
         digest = policy_digest(self.policy)
-        now = to_db(self.now())
+        now = self.now()
         with self.reading() as reader:
             applied = reader.value("SELECT value FROM meta WHERE key = ?", (POLICY_KEY,))
             if applied != digest:
                 return False
             if not escalations:
                 return True
-            due = reader.value(_ESCALATION_DUE, (now, now, now, digest[:16], now))
-        return due is None
+            due = escalation_due(reader, now, escalation_fingerprint(self.policy), first=True)
+        return not due
+
+
+def escalation_fingerprint(policy: Policy) -> str:
+    """A short digest of the effective policy: escalation checks made under another one
+    are stale (the TUI reloads the policy file live)."""
+    return policy_digest(policy)[:16]
 
 
 # The meta row naming the policy the cached clocks were computed under.
 POLICY_KEY = "policy_fingerprint"
-
-# Is any ticket a candidate of the escalation pass (services.escalation)? Open tickets
-# whose warning or deadline has passed, and escalated ones, minus those a check at their
-# current version and policy found nothing due for before now.
-_ESCALATION_DUE = (
-    "SELECT ticket.id FROM ticket"
-    " LEFT OUTER JOIN escalation_check ON escalation_check.ticket_id = ticket.id"
-    " WHERE ((ticket.status_category IN ('active', 'paused')"
-    " AND (ticket.next_warning <= ? OR ticket.next_deadline <= ?))"
-    " OR ticket.escalation_level > 0)"
-    " AND NOT (escalation_check.ticket_id IS NOT NULL"
-    " AND escalation_check.version = ticket.version"
-    " AND escalation_check.checked_at <= ?"
-    " AND escalation_check.policy = ?"
-    " AND (escalation_check.next_at IS NULL OR escalation_check.next_at > ?))"
-    " LIMIT 1"
-)

@@ -1,6 +1,9 @@
-"""Listing tickets: the queue's filters, orders, pages and counts (SPEC §8), in plain SQL on
-any desk's read transaction (see store.lite), so that the TUI's first page needs no
-database toolkit and the CLI and the TUI run the very same statements.
+"""Listing tickets: the queue's filters, orders, pages and counts (SPEC §8), and the one
+decoder of event rows into `EventView`s; in plain SQL on any desk's read transaction (see
+store.lite), so that the CLI and the TUI run the very same statements.
+
+Plain SQL rather than SQLAlchemy because the TUI's first page must come without importing
+a database toolkit: bench/tui_bench.py, "first queue page from process start" (< 1.0 s).
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from tui_desk.core.events import TicketEvent, TicketHistory
-from tui_desk.services.base import BadInput, DeskBase
+from tui_desk.services.base import BadInput, DeskBase, utc_text
+from tui_desk.store import queries
 from tui_desk.store.lite import Reader, from_db, to_db
+from tui_desk.store.queries import event_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,29 @@ class TicketSummary:
     next_deadline: datetime | None
     escalation_level: int
     escalation_name: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ticket's fields in `--json` output (SPEC §7)."""
+        return {
+            "id": self.id,
+            "subject": self.subject,
+            "status": self.status,
+            "priority": self.priority,
+            "channel": self.channel,
+            "customer": self.customer,
+            "contact": self.contact,
+            "assignee": self.assignee,
+            "tags": list(self.tags),
+            "product": self.product,
+            "contract_id": self.contract_id,
+            "plan": self.plan,
+            "sla_policy": self.sla_policy,
+            "over_quota": self.over_quota,
+            "billable": self.billable,
+            "created_at": utc_text(self.created_at),
+            "updated_at": utc_text(self.updated_at),
+            "version": self.version,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,26 +276,17 @@ def events_of(
     bodies: bool = True,
 ) -> dict[int, list[EventView]]:
     """The logs of several tickets, each ordered by (at, id): only events of `kinds` if
-    given, and without their bodies (most of a log's bytes) unless `bodies`."""
-    ids = list(ticket_ids)
-    if not ids or (kinds is not None and not kinds):
-        return {}
-    params: list[Any] = [*ids]
-    sql = (
-        f"SELECT ticket_id, id, at, kind, author, {'body' if bodies else 'NULL'}, data"
-        f" FROM event WHERE ticket_id IN ({', '.join('?' * len(ids))})"
-    )
-    if kinds is not None:
-        sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
-        params += kinds
+    given, and without their bodies (most of a log's bytes) unless `bodies`. The one
+    decoder of event rows into views (store.queries.event_rows reads them)."""
     grouped: dict[int, list[EventView]] = {}
     loads = json.loads
-    for ticket_id, event_id, at, kind, author, body, data in reader.rows(
-        sql + " ORDER BY ticket_id, at, id", params
+    for ticket_id, event_id, at, kind, author, body, data in event_rows(
+        reader, ticket_ids, kinds=kinds, bodies=bodies
     ):
         payload = {} if data in (None, "{}") else loads(data)
-        view = EventView(event_id, from_db(at), kind, author, body, payload)  # type: ignore[arg-type]
-        grouped.setdefault(ticket_id, []).append(view)
+        grouped.setdefault(ticket_id, []).append(
+            EventView(event_id, from_db(at), kind, author, body, payload)
+        )
     return grouped
 
 
@@ -289,7 +308,7 @@ def history_from_events(events: Sequence[EventView]) -> TicketHistory:
 
 def operator_names(desk: DeskBase) -> list[str]:
     with desk.reading() as reader:
-        return [name for (name,) in reader.rows("SELECT name FROM operator ORDER BY name")]
+        return queries.operator_names(reader)
 
 
 def summaries(reader: Reader, sql: str, params: Sequence[Any]) -> list[TicketSummary]:
@@ -298,13 +317,7 @@ def summaries(reader: Reader, sql: str, params: Sequence[Any]) -> list[TicketSum
     if not rows:
         return []
     ids = [row[0] for row in rows]
-    tags: dict[int, list[str]] = {}
-    for ticket_id, tag in reader.rows(
-        f"SELECT ticket_id, tag FROM ticket_tag WHERE ticket_id IN ({', '.join('?' * len(ids))})"
-        " ORDER BY tag",
-        ids,
-    ):
-        tags.setdefault(ticket_id, []).append(tag)
+    tags = queries.ticket_tags(reader, ids)
     out = []
     for row in rows:
         values = dict(zip(_SUMMARY_COLUMNS, row, strict=False))

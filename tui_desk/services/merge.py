@@ -17,6 +17,7 @@ from datetime import UTC
 from tui_desk.services.base import MERGED_STATUS, BadInput
 from tui_desk.services.desk import BulkResult, HelpDesk, TicketDetail, each_ticket
 from tui_desk.services.listing import EventView
+from tui_desk.services.ticket_write import append_event, check_at, claim, load_for_write
 from tui_desk.store.engine import write_session
 
 # What of the source's log the transcript carries: the conversation and the notes on it.
@@ -55,8 +56,8 @@ def merge(
         )
     when = desk.instant(at)
     with write_session(desk.engine) as session:
-        source = desk._load_for_write(session, ticket_id, expected_version)
-        target = desk._load_for_write(session, into, None)
+        source = load_for_write(session, ticket_id, expected_version)
+        target = load_for_write(session, into, None)
         if source.status_category == "void":
             raise BadInput(f"ticket #{ticket_id} is {source.status} already; nothing to merge")
         if target.status_category == "void":
@@ -64,13 +65,13 @@ def merge(
                 f"ticket #{into} is {target.status}; merge into a ticket that is not void"
             )
         who = desk.resolve_operator(session, author)
-        desk._check_at(source, when)
-        desk._check_at(target, when)
-        thread = desk._events(session, ticket_id)
+        check_at(source, when)
+        check_at(target, when)
+        thread = desk.ticket_log(session, ticket_id)
         # Claimed lowest id first, so two merges crossing each other cannot deadlock.
         for ticket in sorted((source, target), key=lambda t: t.id or 0):
-            desk._bump(session, ticket, when)
-        desk._append(
+            claim(session, ticket, when)
+        append_event(
             session,
             target,
             when,
@@ -79,7 +80,7 @@ def merge(
             f"Merged from #{ticket_id}: {source.subject}\n\n{transcript(thread)}".rstrip(),
             {"from": ticket_id, "subject": source.subject},
         )
-        desk._append(
+        append_event(
             session,
             source,
             when,
@@ -88,9 +89,9 @@ def merge(
             f"Merged into #{into}: {target.subject}",
             {"into": into, "subject": target.subject},
         )
-        desk._set_status(session, source, MERGED_STATUS, when, who)
-        desk._finish(session, source)
-        desk._finish(session, target)
+        desk.record_status(session, source, MERGED_STATUS, when, who)
+        desk.save_change(session, source)
+        desk.save_change(session, target)
     return Merged(desk.ticket(ticket_id), desk.ticket(into))
 
 

@@ -25,11 +25,11 @@ from tui_desk.core.quota import (
     standing_period,
     usage_level,
 )
-from tui_desk.services.base import DeskBase
+from tui_desk.services.base import DeskBase, utc_text
 from tui_desk.store.lite import Reader, to_db
 
 if TYPE_CHECKING:
-    from tui_desk.services.desk import TicketSummary
+    from tui_desk.services.listing import TicketSummary
 
 # Contracts per aggregate statement: 3 bound values each stays far below SQLite's
 # (32,766) and PostgreSQL's (65,535) limits on parameters.
@@ -70,16 +70,16 @@ class ContractQuota:
             "plan": self.plan,
             "product": self.product,
             "per": self.per,
-            "period_start": _iso(self.period_start),
-            "period_end": _iso(self.period_end),
+            "period_start": utc_text(self.period_start),
+            "period_end": utc_text(self.period_end),
             "limit": self.limit,
             "used": self.used,
             "remaining": self.remaining,
             "over_quota": self.over_quota,
             "billable": self.billable,
-            "resets_at": _iso(self.resets_at),
-            "expires_at": _iso(self.expires_at),
-            "forecast_exhausted_at": _iso(self.forecast_exhausted_at),
+            "resets_at": utc_text(self.resets_at),
+            "expires_at": utc_text(self.expires_at),
+            "forecast_exhausted_at": utc_text(self.forecast_exhausted_at),
             "state": self.state,
             "level": self.level,
         }
@@ -302,13 +302,6 @@ def _day(value: date | str | None) -> date | None:
 
 def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None else None
-
-
-def _iso(value: datetime | None) -> str | None:
-    """SPEC §7: UTC with a Z suffix, whole seconds."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ----------------------------------------------------------------------------------------

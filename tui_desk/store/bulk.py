@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -66,11 +66,13 @@ def insert_rows(
     flags are already the dialect's driver values (see `driver_converters`)."""
     if not rows:
         return
+    values: Sequence[Sequence[Any]]
     if columns is None:
-        columns = list(rows[0])  # type: ignore[arg-type]
-        values: Sequence[Sequence[Any]] = [[row[c] for c in columns] for row in rows]  # type: ignore[call-overload]
+        dicts = cast("Sequence[dict[str, Any]]", rows)
+        columns = list(dicts[0])
+        values = [[row[c] for c in columns] for row in dicts]
     else:
-        values = rows  # type: ignore[assignment]
+        values = cast("Sequence[Sequence[Any]]", rows)
     if conn.dialect.name != "sqlite":
         conn.execute(sa.insert(table), [dict(zip(columns, row, strict=True)) for row in values])
         return
@@ -93,7 +95,7 @@ def insert_rows(
         f'INSERT INTO "{table.name}" ({", ".join(columns)}) '
         f"VALUES ({', '.join('?' for _ in columns)})"
     )
-    conn.exec_driver_sql(sql, values)  # type: ignore[arg-type]
+    conn.exec_driver_sql(sql, cast("list[tuple[Any, ...]]", values))
 
 
 @contextmanager

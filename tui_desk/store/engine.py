@@ -50,10 +50,11 @@ class StoreExists(StoreError):
 
 
 def _add_queue_index(conn: Connection) -> None:
-    """2: the queue-order index (models.Ticket, ix_ticket_queue)."""
+    """2: the queue-order index (models.Ticket, ix_ticket_queue). Its expression key is
+    parenthesised, as standard SQL wants; stores upgraded before that have the same keys."""
     conn.exec_driver_sql(
         "CREATE INDEX IF NOT EXISTS ix_ticket_queue ON ticket"
-        " (status_category, next_deadline IS NULL, next_deadline, priority_rank, created_at)"
+        " (status_category, (next_deadline IS NULL), next_deadline, priority_rank, created_at)"
     )
 
 

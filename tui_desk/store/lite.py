@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from urllib.parse import quote
 
 SCHEMA_VERSION = 2
@@ -73,6 +73,12 @@ def to_db(value: datetime) -> str:
     return value.astimezone(UTC).strftime(_DB_INSTANT)
 
 
+@overload
+def from_db(value: str | datetime) -> datetime: ...
+@overload
+def from_db(value: None) -> None: ...
+@overload
+def from_db(value: str | datetime | None) -> datetime | None: ...
 def from_db(value: str | datetime | None) -> datetime | None:
     """An instant read back from the store, aware in UTC."""
     if value is None:

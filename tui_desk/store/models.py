@@ -71,10 +71,11 @@ class Contract(SQLModel, table=True):
     created_at: datetime = _utc_column()
 
 
-# Keys of ix_ticket_queue: the category, then the queue's default order (none last).
+# Keys of ix_ticket_queue: the category, then the queue's default order (none last). An
+# expression key is parenthesised: standard SQL, which PostgreSQL requires and SQLite allows.
 QUEUE_ORDER_KEYS: tuple[Any, ...] = (
     "status_category",
-    sa.text("next_deadline IS NULL"),
+    sa.text("(next_deadline IS NULL)"),
     "next_deadline",
     "priority_rank",
     "created_at",
@@ -184,3 +185,10 @@ class EscalationCheck(SQLModel, table=True):
 class Meta(SQLModel, table=True):
     key: str = Field(primary_key=True)
     value: str
+
+
+def table(model: type[SQLModel]) -> sa.Table:
+    """The Core table of a model, for bulk statements (SQLModel leaves `__table__` untyped)."""
+    found = vars(model)["__table__"]
+    assert isinstance(found, sa.Table)
+    return found
