@@ -109,6 +109,10 @@ QUOTA_SHARES: dict[str, float] = {
     "Wayne Enterprises": 0.6,
     "Acme Corp": 0.3,
 }
+# How tickets come in (the `channel` of SPEC §7's `ticket new`), by weight: mostly email,
+# then the web form, chat and the phone, as on most desks.
+CHANNELS = ("email", "web", "chat", "phone")
+CHANNEL_WEIGHTS = (55, 20, 15, 10)
 FREEMAIL = ["gmail.example", "proton.example", "fastmail.example"]
 FIRST_NAMES = [
     "ana",
@@ -257,8 +261,10 @@ def generate_demo(
         )
         customers, contracts, contacts = _insert_accounts(conn, policy, rng, today, setup_at)
         plan_days = 21 if tickets <= 2000 else min(365, max(21, tickets // 250))
+        # Channels come from their own stream: the rest of the story is the seed's either way.
+        channels = random.Random(f"demo channels {seed}")
         batches = _generate_tickets(
-            rng, policy, tickets, now, plan_days, tz, customers, contracts, contacts
+            rng, channels, policy, tickets, now, plan_days, tz, customers, contracts, contacts
         )
         context = RowContext(
             policy,
@@ -514,6 +520,7 @@ class _DeskStory:
 
 def _generate_tickets(
     rng: random.Random,
+    channels: random.Random,
     policy: Policy,
     count: int,
     now: datetime,
@@ -529,7 +536,7 @@ def _generate_tickets(
     used: Counter[tuple[int, datetime]] = Counter()
     statuses = policy.statuses
     pick_contact = _quota_story_weighting(policy, now, customers, contracts, contacts, used)
-    rule_outcomes: dict[tuple[str, str], RuleOutcome] = {}
+    rule_outcomes: dict[tuple[str, str, str], RuleOutcome] = {}
     selected: dict[tuple[int, str | None, date], ContractTerms | None] = {}
     period_starts: dict[tuple[int, date], datetime] = {}
     priorities = policy.priorities.order
@@ -545,11 +552,13 @@ def _generate_tickets(
         contact_id, customer_id, email = pick_contact(rng, created, day)
         template, base_tags = rng.choice(SUBJECTS)
         subject = template.format(n=rng.randint(10000, 99999))
-        # Rules see only the template's words and the sender here: decide once per pair.
-        rule_key = (template, email)
+        channel = channels.choices(CHANNELS, CHANNEL_WEIGHTS)[0]
+        # Rules see only the template's words, the sender and the channel here: decide
+        # once per combination.
+        rule_key = (template, email, channel)
         if rule_key not in rule_outcomes:
             facts = NewTicketFacts(
-                subject, "", email, names.get(customer_id) if customer_id else None, "email"
+                subject, "", email, names.get(customer_id) if customer_id else None, channel
             )
             rule_outcomes[rule_key] = apply_rules(policy.rules, facts)
         outcome = rule_outcomes[rule_key]
@@ -582,6 +591,7 @@ def _generate_tickets(
         ticket = GeneratedTicket(
             index,
             subject,
+            channel,
             contact_id,
             customer_id,
             created,

@@ -81,6 +81,7 @@ class GeneratedTicket:
 
     id: int
     subject: str
+    channel: str
     contact_id: int
     customer_id: int | None
     created: datetime
@@ -173,7 +174,7 @@ def _batch_rows(
             "status_category": category,
             "priority": t.priority,
             "priority_rank": policy.priorities.rank(t.priority),
-            "channel": "email",
+            "channel": t.channel,
             "contact_id": t.contact_id,
             "customer_id": t.customer_id,
             "assignee": t.assignee,

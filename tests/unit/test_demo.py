@@ -244,3 +244,46 @@ def test_the_demo_now_looks_like_a_healthy_but_busy_desk(
     assert levels <= set(open_levels.values())  # escalations at each level
     assert datetime.fromisoformat(latest).replace(tzinfo=UTC) > NOW - timedelta(minutes=30)
     assert last_hours >= 10  # the desk is busy right now
+
+
+def test_demo_tickets_come_in_by_every_channel_mostly_email(
+    tmp_path: Path, default_policy: Policy
+) -> None:
+    """A plausible desk hears from customers by email, web form, chat and phone; the mix
+    is the seed's, like everything else of the demo."""
+    generate(tmp_path / "a.sqlite3", default_policy, tickets=400, seed=4)
+    generate(tmp_path / "b.sqlite3", default_policy, tickets=400, seed=4)
+    generate(tmp_path / "c.sqlite3", default_policy, tickets=400, seed=9)
+
+    def channels(path: Path) -> list[str]:
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            return [
+                channel for (channel,) in conn.execute("SELECT channel FROM ticket ORDER BY id")
+            ]
+
+    first = channels(tmp_path / "a.sqlite3")
+    mix = Counter(first)
+    assert set(mix) == {"email", "web", "chat", "phone"}
+    assert mix.most_common(1)[0][0] == "email"
+    assert mix["email"] / len(first) >= 0.4
+    assert min(mix.values()) / len(first) >= 0.04  # each channel a real share
+    assert first == channels(tmp_path / "b.sqlite3")
+    assert first != channels(tmp_path / "c.sqlite3")
+
+
+def test_rules_on_the_channel_apply_to_demo_tickets_as_to_new_tickets(tmp_path: Path) -> None:
+    from tui_desk.core.policy_load import default_policy_text, parse_policy_text
+
+    text = default_policy_text().replace(
+        "[[rules]]",
+        '[[rules]]\nname = "calls"\nwhen = { channel = ["phone"] }\nset = { tags = ["call"] }\n\n[[rules]]',
+        1,
+    )
+    generate(tmp_path / "d.sqlite3", parse_policy_text(text, "phone rule"), tickets=200, seed=4)
+    with contextlib.closing(sqlite3.connect(tmp_path / "d.sqlite3")) as conn:
+        rows = conn.execute(
+            "SELECT channel, EXISTS(SELECT 1 FROM ticket_tag"
+            " WHERE ticket_id = ticket.id AND tag = 'call') FROM ticket"
+        ).fetchall()
+    assert {tagged for channel, tagged in rows if channel == "phone"} == {1}
+    assert {tagged for channel, tagged in rows if channel != "phone"} == {0}
