@@ -32,6 +32,9 @@ from tui_desk.services.seeding import (
     seed_tickets,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
 OPERATORS = [
     ("ana", "lead"),
     ("ben", "agent"),
@@ -146,9 +149,6 @@ def _created_instants(
     out.sort()
     return out
 
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
 
 BATCH = 2500  # tickets per batch: bounded memory
 

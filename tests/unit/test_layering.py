@@ -1,4 +1,4 @@
-"""The layers import only downwards (README's layout, docs/architecture.md): the core is
+"""The layers import only downwards (the layout in README.md): the core is
 pure (test_core_is_pure.py); the store knows nothing of the use cases or the faces; the
 use cases know nothing of the faces; and the faces (the command line, the TUI, the demo)
 write only through the use cases: they never import the store's write paths (ORM rows,

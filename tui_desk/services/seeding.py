@@ -61,7 +61,7 @@ _TICKET_INSTANTS = frozenset(
 _TICKET_FLAGS = frozenset(("over_quota", "billable"))
 EVENT_COLUMNS = ("id", "ticket_id", "at", "kind", "author", "body", "data", "recorded_at")
 # Escalation events are numbered after every generated one, as when the pass runs after
-# the tickets are stored: the parent gives them their ids.
+# the tickets are stored: the store gives them their ids.
 ESCALATION_EVENT_COLUMNS = EVENT_COLUMNS[1:]
 MARK_COLUMNS = ("ticket_id", "ordinal", "level", "reached", "at")
 CHECK_COLUMNS = ("ticket_id", "version", "policy", "checked_at", "next_at")
@@ -144,8 +144,9 @@ def batch_rows(
 
 def check_ticket(context: RowContext, t: GeneratedTicket) -> None:
     """BadInput unless the use cases could have written `t`: known status, priority and
-    assignee, a one-word channel, events of known kinds in order of decision, changes made
-    by known operators, none before the ticket's creation or after now."""
+    assignee, a one-word channel, a log that opens with the customer's message, events of
+    known kinds, those of operators by known operators, none before the ticket's creation
+    or after now."""
     policy = context.policy
     problem = None
     if t.status not in policy.statuses.all:
