@@ -60,43 +60,56 @@ PLANS = ("basic", "standard", "premium", "anchored", "weekly", "quarterly", "ter
 
 
 def fill(engine: sa.Engine, tickets: int, contracts: int, rng: random.Random) -> None:
+    with engine.begin() as conn:
+        _fill_accounts(conn, contracts, rng)
+    _fill_tickets(engine, tickets, contracts, rng)
+    # Fold the bulk load's write-ahead log into the file now, not in the first timed run.
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _fill_accounts(conn: sa.Connection, contracts: int, rng: random.Random) -> None:
+    """One customer per contract, each with one contact."""
     today = NOW.date()
     setup = NOW - timedelta(days=HISTORY_DAYS + 30)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.insert(Customer.__table__),  # type: ignore[attr-defined]
-            [
-                {"id": i, "name": f"Customer {i:04d}", "created_at": setup}
-                for i in range(1, contracts + 1)
-            ],
+    conn.execute(
+        sa.insert(Customer.__table__),  # type: ignore[attr-defined]
+        [
+            {"id": i, "name": f"Customer {i:04d}", "created_at": setup}
+            for i in range(1, contracts + 1)
+        ],
+    )
+    conn.execute(
+        sa.insert(Contact.__table__),  # type: ignore[attr-defined]
+        [
+            {"id": i, "email": f"ops@c{i}.example", "customer_id": i, "created_at": setup}
+            for i in range(1, contracts + 1)
+        ],
+    )
+    rows = []
+    for i in range(1, contracts + 1):
+        start = today - timedelta(days=rng.randint(30, HISTORY_DAYS))
+        end: date | None = None
+        if rng.random() < 0.1:
+            end = today - timedelta(days=rng.randint(0, 25))  # recently ended
+        elif rng.random() < 0.3:
+            end = today + timedelta(days=rng.randint(1, 400))
+        rows.append(
+            {
+                "id": i,
+                "customer_id": i,
+                "plan": PLANS[i % len(PLANS)],
+                "product": None,
+                "start": start,
+                "end": end,
+                "created_at": setup,
+            }
         )
-        conn.execute(
-            sa.insert(Contact.__table__),  # type: ignore[attr-defined]
-            [
-                {"id": i, "email": f"ops@c{i}.example", "customer_id": i, "created_at": setup}
-                for i in range(1, contracts + 1)
-            ],
-        )
-        rows = []
-        for i in range(1, contracts + 1):
-            start = today - timedelta(days=rng.randint(30, HISTORY_DAYS))
-            end: date | None = None
-            if rng.random() < 0.1:
-                end = today - timedelta(days=rng.randint(0, 25))  # recently ended
-            elif rng.random() < 0.3:
-                end = today + timedelta(days=rng.randint(1, 400))
-            rows.append(
-                {
-                    "id": i,
-                    "customer_id": i,
-                    "plan": PLANS[i % len(PLANS)],
-                    "product": None,
-                    "start": start,
-                    "end": end,
-                    "created_at": setup,
-                }
-            )
-        conn.execute(sa.insert(Contract.__table__), rows)  # type: ignore[attr-defined]
+    conn.execute(sa.insert(Contract.__table__), rows)  # type: ignore[attr-defined]
+
+
+def _fill_tickets(engine: sa.Engine, tickets: int, contracts: int, rng: random.Random) -> None:
+    """Tickets over the history, mostly solved, with a status event on some."""
     span = HISTORY_DAYS * 86400
     event_id = 0
     for first in range(1, tickets + 1, CHUNK):
@@ -151,9 +164,6 @@ def fill(engine: sa.Engine, tickets: int, contracts: int, rng: random.Random) ->
             conn.execute(sa.insert(Ticket.__table__), ticket_rows)  # type: ignore[attr-defined]
             if event_rows:
                 conn.execute(sa.insert(Event.__table__), event_rows)  # type: ignore[attr-defined]
-    # Fold the bulk load's write-ahead log into the file now, not in the first timed run.
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def timed(call, repeat: int) -> list[float]:  # noqa: ANN001

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import tui_desk.core
+from tests.unit.test_layering import imported_modules, is_within
 
 CORE = Path(tui_desk.core.__file__).parent
 FORBIDDEN = (
@@ -22,27 +22,6 @@ FORBIDDEN = (
     "tui_desk.cli",
 )
 CORE_FILES = sorted(CORE.rglob("*.py"))
-
-
-def imported_modules(path: Path) -> set[str]:
-    """Every module a file imports, anywhere in it (functions too), relative ones resolved."""
-    package = "tui_desk.core" + "".join(f".{part}" for part in path.relative_to(CORE).parent.parts)
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
-                base = f"{anchor}.{base}" if base else anchor
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
-    return found
-
-
-def is_within(module: str, root: str) -> bool:
-    return module == root or module.startswith(root + ".")
 
 
 def test_the_core_has_modules_to_check():

@@ -1,6 +1,7 @@
-"""`tui-desk demo` (SPEC §7): the same data for the same seed and instant, whether rows are
-computed in worker processes or not, escalations recorded exactly as the escalation pass
-records them, and a store that shows every plan, clock state and escalation level."""
+"""`tui-desk demo` (SPEC §7): the same data for the same seed and instant, however the
+tickets are batched, escalations recorded exactly as the escalation pass records them,
+nothing the use cases would refuse, and a store that shows every plan, clock state and
+escalation level."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import contextlib
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import tui_desk.demo as demo
-import tui_desk.demo_rows as demo_rows
+import tui_desk.services.seeding as seeding
 from tui_desk.core.policy import Policy
 from tui_desk.core.sla import CLOCK_STATES, compute_sla
 from tui_desk.services import HelpDesk, run_escalation_pass
@@ -54,7 +54,7 @@ def stored(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Several batches (and so several tasks for the workers) in a small demo."""
+    """Several batches in a small demo."""
     monkeypatch.setattr(demo, "BATCH", 40)
 
 
@@ -70,41 +70,13 @@ def test_the_same_seed_and_instant_make_the_same_store(
 
 
 @pytest.mark.usefixtures("small_batches")
-def test_worker_processes_make_the_same_store_as_one_process(
-    tmp_path: Path, default_policy: Policy
-) -> None:
-    alone = generate(tmp_path / "alone.sqlite3", default_policy, tickets=300, workers=0)
-    helped = generate(tmp_path / "helped.sqlite3", default_policy, tickets=300, workers=1)
-    assert alone == helped
-    assert stored(tmp_path / "alone.sqlite3") == stored(tmp_path / "helped.sqlite3")
-
-
-@pytest.mark.usefixtures("small_batches")
-def test_batches_of_a_broken_worker_pool_are_computed_here(
-    tmp_path: Path, default_policy: Policy, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    class BrokenPool:
-        def submit(self, *args: Any) -> None:
-            raise BrokenProcessPool("a worker died")
-
-        def shutdown(self, **options: Any) -> None:
-            pass
-
-    generate(tmp_path / "alone.sqlite3", default_policy, tickets=200, workers=0)
-    monkeypatch.setattr(demo, "_start_pool", lambda workers: BrokenPool())
-    generate(tmp_path / "broken.sqlite3", default_policy, tickets=200, workers=1)
-    assert stored(tmp_path / "alone.sqlite3") == stored(tmp_path / "broken.sqlite3")
-
-
-def test_a_default_demo_starts_no_worker_process(
-    tmp_path: Path, default_policy: Policy, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def no_pool(workers: int) -> None:
-        raise AssertionError("a small demo must not start worker processes")
-
-    monkeypatch.setattr(demo, "_start_pool", no_pool)
-    assert generate(tmp_path / "d.sqlite3", default_policy)["tickets"] == 400
-    assert demo._default_workers(demo.PARALLEL_FROM - 1) == 0
+def test_the_batch_size_does_not_change_the_store(tmp_path: Path, default_policy: Policy) -> None:
+    small = generate(tmp_path / "small.sqlite3", default_policy, tickets=300)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(demo, "BATCH", 2500)
+        whole = generate(tmp_path / "whole.sqlite3", default_policy, tickets=300)
+    assert small == whole
+    assert stored(tmp_path / "small.sqlite3") == stored(tmp_path / "whole.sqlite3")
 
 
 def test_the_demo_records_the_escalations_the_pass_would_record(
@@ -116,7 +88,7 @@ def test_the_demo_records_the_escalations_the_pass_would_record(
     monkeypatch.setattr(demo, "_acknowledge", lambda *args: 0)
     generate(tmp_path / "planned.sqlite3", default_policy, tickets=400, seed=3)
 
-    monkeypatch.setattr(demo_rows, "plan_unstored_ticket", lambda *args: None)
+    monkeypatch.setattr(seeding, "plan_unstored_ticket", lambda *args: None)
     path = tmp_path / "passed.sqlite3"
     engine = open_store(str(path), create=True)
     demo.generate_demo(engine, default_policy, tickets=400, seed=3, now=NOW)
@@ -244,3 +216,89 @@ def test_the_demo_now_looks_like_a_healthy_but_busy_desk(
     assert levels <= set(open_levels.values())  # escalations at each level
     assert datetime.fromisoformat(latest).replace(tzinfo=UTC) > NOW - timedelta(minutes=30)
     assert last_hours >= 10  # the desk is busy right now
+
+
+def test_demo_tickets_come_in_by_every_channel_mostly_email(
+    tmp_path: Path, default_policy: Policy
+) -> None:
+    """A plausible desk hears from customers by email, web form, chat and phone; the mix
+    is the seed's, like everything else of the demo."""
+    generate(tmp_path / "a.sqlite3", default_policy, tickets=400, seed=4)
+    generate(tmp_path / "b.sqlite3", default_policy, tickets=400, seed=4)
+    generate(tmp_path / "c.sqlite3", default_policy, tickets=400, seed=9)
+
+    def channels(path: Path) -> list[str]:
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            return [
+                channel for (channel,) in conn.execute("SELECT channel FROM ticket ORDER BY id")
+            ]
+
+    first = channels(tmp_path / "a.sqlite3")
+    mix = Counter(first)
+    assert set(mix) == {"email", "web", "chat", "phone"}
+    assert mix.most_common(1)[0][0] == "email"
+    assert mix["email"] / len(first) >= 0.4
+    assert min(mix.values()) / len(first) >= 0.04  # each channel a real share
+    assert first == channels(tmp_path / "b.sqlite3")
+    assert first != channels(tmp_path / "c.sqlite3")
+
+
+def test_rules_on_the_channel_apply_to_demo_tickets_as_to_new_tickets(tmp_path: Path) -> None:
+    from tui_desk.core.policy_load import default_policy_text, parse_policy_text
+
+    text = default_policy_text().replace(
+        "[[rules]]",
+        '[[rules]]\nname = "calls"\nwhen = { channel = ["phone"] }\nset = { tags = ["call"] }\n\n[[rules]]',
+        1,
+    )
+    generate(tmp_path / "d.sqlite3", parse_policy_text(text, "phone rule"), tickets=200, seed=4)
+    with contextlib.closing(sqlite3.connect(tmp_path / "d.sqlite3")) as conn:
+        rows = conn.execute(
+            "SELECT channel, EXISTS(SELECT 1 FROM ticket_tag"
+            " WHERE ticket_id = ticket.id AND tag = 'call') FROM ticket"
+        ).fetchall()
+    assert {tagged for channel, tagged in rows if channel == "phone"} == {1}
+    assert {tagged for channel, tagged in rows if channel != "phone"} == {0}
+
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        ({"status": "frozen"}, "status 'frozen' is not in the policy"),
+        ({"priority": "asap"}, "priority 'asap' is not in the policy"),
+        ({"assignee": "zed"}, "assignee 'zed' is no operator"),
+        ({"channel": "Carrier Pigeon"}, "channel 'Carrier Pigeon' is not a lower-case word"),
+        ({"events": "reply by zed"}, "a reply event by 'zed', who is no operator"),
+        ({"events": "in the future"}, r"a note event at 2026-11-18 11:30:00\+00:00 lies outside"),
+    ],
+)
+def test_seeding_refuses_a_ticket_the_use_cases_could_not_have_written(
+    tmp_path: Path, default_policy: Policy, monkeypatch: pytest.MonkeyPatch, change, refusal
+) -> None:
+    """The demo writes through `services.seeding`, which writes nothing the use cases
+    would refuse: one bad generated ticket and nothing is written."""
+    from tui_desk.services import BadInput
+
+    play = demo.TicketLife.play
+
+    def spoiled(life: demo.TicketLife, story: Any) -> None:
+        play(life, story)
+        ticket = life.t
+        if ticket.id != 50:
+            return
+        for name, value in change.items():
+            if value == "reply by zed":
+                ticket.events.append((ticket.created, "reply", "zed", "hi", "{}"))
+            elif value == "in the future":
+                ticket.events.append((NOW + timedelta(hours=1), "note", "ana", "later", "{}"))
+            else:
+                setattr(ticket, name, value)
+
+    monkeypatch.setattr(demo.TicketLife, "play", spoiled)
+    engine = open_store(str(tmp_path / "d.sqlite3"), create=True)
+    with pytest.raises(BadInput, match=f"generated ticket #50: {refusal}"):
+        demo.generate_demo(engine, default_policy, tickets=100, now=NOW)
+    with contextlib.closing(sqlite3.connect(tmp_path / "d.sqlite3")) as conn:
+        assert conn.execute("SELECT count(*) FROM ticket").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM event").fetchone() == (0,)
+    engine.dispose()

@@ -3,7 +3,7 @@ what `compute_sla` on the full history says of the running clocks."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,8 +14,6 @@ from tui_desk.core.events import ClockLog, TicketEvent, TicketHistory
 from tui_desk.core.sla import (
     CLOCK_EVENT_KINDS,
     RUNNING_STATES,
-    Clock,
-    _new_clock,
     clock_log,
     compute_sla,
     running_deadlines,
@@ -150,15 +148,3 @@ def test_a_solved_ticket_has_no_running_deadline():
         make_policy(), clock_log(ticket.history()), to_epoch_us(at("2026-11-17 09:00"))
     )
     assert tuple(deadlines) == (None,) * 5
-
-
-def test_clocks_built_without_the_generated_init_equal_those_built_with_it():
-    values = ("running", 3600, 1800, 1800, 10**15, 10**15 - 900, None, None, None, 10**14, None)
-    fast = _new_clock(*values)  # type: ignore[arg-type]
-    assert fast == Clock(*values)  # type: ignore[arg-type]
-    assert repr(fast) == repr(Clock(*values))  # type: ignore[arg-type]
-    assert hash(fast) == hash(Clock(*values))  # type: ignore[arg-type]
-    built = compute_sla(
-        make_policy(), Ticket(at("2026-11-16 09:00")).history(), datetime(2026, 11, 16, tzinfo=UTC)
-    )
-    assert all(type(clock) is Clock for clock in built.clocks.values())
